@@ -1,0 +1,21 @@
+"""Answering: turning ranked passages into an Answer with numbered citations.
+
+``Answerer`` is the seam for backends: the extractive one here needs no LLM; generated answers
+(a later backend) implement the same protocol.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+import numpy as np
+
+from mmqa.schema import Answer, Passage
+
+
+class Answerer(Protocol):
+    """Anything that answers a question from passages."""
+
+    def answer(self, question: str, query_vector: np.ndarray, passages: list[Passage]) -> Answer:
+        """An Answer citing (a subset of) ``passages``."""
+        ...

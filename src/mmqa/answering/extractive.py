@@ -1,0 +1,98 @@
+"""The offline answerer: picks the sentences of the retrieved passages that best answer the question.
+
+Each sentence is scored by its embedding similarity to the question, its coverage of the
+question's content words and the rank of its passage. The best few, in reading order of their
+passages, form the answer; each carries the number of its source. When the best evidence is weak
+the answerer abstains rather than guess.
+"""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+
+from mmqa.answering.lexical import content_terms, coverage, missing_entities, question_entities
+from mmqa.index.embedder import Embedder
+from mmqa.parsing.text import split_sentences
+from mmqa.schema import Answer, AnswerSentence, Citation, Passage
+from mmqa.settings import AnswerSettings
+
+ABSTAIN_MESSAGE = "The indexed papers do not cover this (no passage answers it with enough support)."
+_MIN_WORDS = 5
+# The papers' own numeric citations ('[9]', '[18, 21]') would read as mmqa source markers.
+_PAPER_CITATION = re.compile(r"\s*\[\d+(?:\s*[,–-]\s*\d+)*\]")
+
+
+def _readable(sentence: str) -> bool:
+    words = sentence.split()
+    if len(words) < _MIN_WORDS:
+        return False
+    alpha_words = sum(bool(re.search(r"[A-Za-z]{2,}", w)) for w in words)
+    return alpha_words >= 0.6 * len(words)
+
+
+class ExtractiveAnswerer:
+    """Answers by quoting the best sentences of the retrieved passages, with [n] source markers."""
+
+    def __init__(self, settings: AnswerSettings, embedder: Embedder) -> None:
+        self.settings = settings
+        self.embedder = embedder
+
+    def evidence_strength(self, question: str, query_vector: np.ndarray, passages: list[Passage]) -> float:
+        """How well the best passages match the question, in [0, 1]; below the threshold we abstain."""
+        return self._score(question, query_vector, passages)[0]
+
+    def _score(
+        self, question: str, query_vector: np.ndarray, passages: list[Passage]
+    ) -> tuple[float, list[tuple[float, int, int, str]]]:
+        terms = content_terms(question)
+        candidates: list[tuple[int, int, str]] = []
+        for p_rank, passage in enumerate(passages):
+            for s_pos, sentence in enumerate(split_sentences(passage.text)):
+                if _readable(sentence):
+                    candidates.append((p_rank, s_pos, sentence))
+        if not candidates:
+            return 0.0, []
+        vectors = self.embedder.embed([c[2] for c in candidates])
+        sims = vectors @ query_vector
+        scored = []
+        for (p_rank, s_pos, sentence), sim in zip(candidates, sims, strict=True):
+            score = 0.65 * float(sim) + 0.35 * coverage(terms, sentence) - 0.02 * p_rank
+            scored.append((score, p_rank, s_pos, sentence))
+        scored.sort(key=lambda item: item[0], reverse=True)
+        passage_cover = max(coverage(terms, p.text) for p in passages)
+        strength = 0.5 * scored[0][0] + 0.5 * passage_cover
+        return strength, scored
+
+    def unmatched_names(self, question: str, passages: list[Passage]) -> list[str]:
+        """Names the question asks about that none of the passages mentions (e.g. a model not in the corpus)."""
+        text = " ".join(f"{p.text} {p.meta.get('short_name', '')} {p.meta.get('title', '')}" for p in passages)
+        return missing_entities(question_entities(question), text)
+
+    def answer(self, question: str, query_vector: np.ndarray, passages: list[Passage]) -> Answer:
+        """Build the answer (or an abstention) from ``passages``, best first."""
+        strength, scored = self._score(question, query_vector, passages)
+        names = question_entities(question)
+        unmatched = self.unmatched_names(question, passages)
+        if names and len(unmatched) / len(names) >= self.settings.max_unmatched_names:
+            message = f"The indexed papers do not mention {', '.join(unmatched)}, so they cannot answer this."
+            return Answer(question, [], [], abstained=True, message=message, evidence_strength=strength)
+        if not scored or strength < self.settings.abstain_threshold:
+            return Answer(question, [], [], abstained=True, message=ABSTAIN_MESSAGE, evidence_strength=strength)
+        best = scored[0][0]
+        chosen: list[tuple[float, int, int, str]] = []
+        for item in scored:
+            if len(chosen) >= self.settings.max_sentences or item[0] < best - 0.12:
+                break
+            if any(item[3] in c[3] or c[3] in item[3] for c in chosen):
+                continue
+            chosen.append(item)
+        chosen.sort(key=lambda item: (item[1], item[2]))
+        numbers: dict[int, int] = {}
+        sentences = []
+        for _, p_rank, _, sentence in chosen:
+            n = numbers.setdefault(p_rank, len(numbers) + 1)
+            sentences.append(AnswerSentence(_PAPER_CITATION.sub("", sentence), [n]))
+        citations = [Citation(n, passages[p_rank]) for p_rank, n in sorted(numbers.items(), key=lambda kv: kv[1])]
+        return Answer(question, sentences, citations, abstained=False, evidence_strength=strength)

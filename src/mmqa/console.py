@@ -1,0 +1,163 @@
+"""Human-readable terminal output for the CLI (rich): answers, passages, tables, progress bars."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.markup import escape
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from mmqa.ingestion import FileResult, IngestReport
+from mmqa.schema import Answer, Section
+
+
+@lru_cache(maxsize=1)
+def out_console() -> Console:
+    """stdout: results."""
+    return Console(highlight=False, soft_wrap=False)
+
+
+@lru_cache(maxsize=1)
+def err_console() -> Console:
+    """stderr: logs, progress and errors."""
+    return Console(stderr=True, highlight=False)
+
+
+class IngestProgressView:
+    """A progress bar over files, with a second bar for the current file's embedding."""
+
+    def __init__(self, enabled: bool = True) -> None:
+        self.enabled = enabled
+        self._progress = Progress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=err_console(),
+            transient=True,
+            disable=not enabled,
+        )
+        self._files = None
+        self._embed = None
+
+    def __enter__(self) -> IngestProgressView:
+        self._progress.__enter__()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._progress.__exit__(*exc)
+
+    def file_started(self, path: Path, index: int, total: int) -> None:
+        """Advance the files bar and reset the embedding bar."""
+        if self._files is None:
+            self._files = self._progress.add_task("papers", total=total)
+        self._progress.update(self._files, completed=index, description=f"papers: {escape(path.name)}")
+        if self._embed is not None:
+            self._progress.remove_task(self._embed)
+            self._embed = None
+
+    def embedding(self, done: int, total: int) -> None:
+        """Show the embedding bar of the current file."""
+        if self._embed is None:
+            self._embed = self._progress.add_task("  embedding chunks", total=total)
+        self._progress.update(self._embed, completed=done, total=total)
+
+    def file_done(self, result: FileResult) -> None:
+        """Report failures at once, as one line naming the file and the reason."""
+        if result.status == "failed":
+            err_console().print(f"mmqa: skipped {escape(Path(result.path).name)}: {escape(result.reason)}")
+        if self._files is not None:
+            self._progress.advance(self._files)
+
+
+def print_ingest_report(report: IngestReport) -> None:
+    """The summary table at the end of an ingest."""
+    table = Table(title="ingest summary", title_justify="left")
+    for column in ("file", "status", "doc id", "pages", "chunks", "seconds / reason"):
+        table.add_column(column)
+    for f in report.files:
+        detail = escape(f.reason) if f.status == "failed" else f"{f.seconds:.1f}"
+        style = {"failed": "red", "unchanged": "dim", "added": "green", "updated": "yellow"}.get(f.status, "")
+        table.add_row(escape(Path(f.path).name), f"[{style}]{f.status}[/]", f.doc_id, str(f.pages or ""),
+                      str(f.chunks or ""), detail)  # fmt: skip
+    out_console().print(table)
+    counts: dict[str, int] = {}
+    for f in report.files:
+        counts[f.status] = counts.get(f.status, 0) + 1
+    out_console().print(", ".join(f"{n} {status}" for status, n in sorted(counts.items())) or "nothing to ingest")
+
+
+def print_answer(answer: Answer) -> None:
+    """The answer, then the numbered sources."""
+    console = out_console()
+    console.print(escape(answer.text))
+    if answer.citations:
+        console.print()
+        console.print("[bold]Sources[/]")
+        for citation in answer.citations:
+            console.print(escape(citation.passage.reference(citation.n)))
+
+
+def print_search(result: Any) -> None:
+    """Ranked passages with their citation line and a short excerpt."""
+    console = out_console()
+    if not result.passages:
+        console.print("no passages found")
+    for n, passage in enumerate(result.passages, start=1):
+        console.print(f"[bold]{escape(passage.reference(n))}[/]  [dim]score {passage.score:.4f}[/]")
+        excerpt = passage.text if len(passage.text) <= 400 else passage.text[:400] + "…"
+        console.print(f"    {escape(excerpt)}\n")
+
+
+def _pages(section: Section) -> str:
+    if section.page_start == section.page_end:
+        return f"p. {section.page_start}"
+    return f"pp. {section.page_start}–{section.page_end}"
+
+
+def print_sections(trees: dict[str, list[Section]]) -> None:
+    """Each paper's section tree, indented by level."""
+    console = out_console()
+    for doc_id, sections in trees.items():
+        console.print(f"[bold]{escape(doc_id)}[/]")
+        for s in sections:
+            indent = "  " * s.level
+            console.print(f"{indent}{escape(s.label)}  [dim]{_pages(s)}[/]")
+        console.print()
+
+
+def print_status(info: dict[str, Any]) -> None:
+    """Index location, models and one row per paper."""
+    console = out_console()
+    console.print(f"index: {escape(info['home'])} (collection {info['collection']})")
+    console.print(f"embedding model: {info['embedding_model']}; answers: {info['answer_backend']}")
+    if not info["papers"]:
+        console.print("nothing indexed yet: run `mmqa ingest PATH`")
+        return
+    table = Table()
+    for column in ("doc id", "version", "paper", "pages", "sections", "chunks", "ingested (UTC)"):
+        table.add_column(column, no_wrap=column != "paper")
+    for p in info["papers"]:
+        table.add_row(p["doc_id"], p["version"] or "-", escape(p["short_name"]), str(p["pages"]),
+                      str(p["sections"]), str(p["chunks"]), p["ingested_at"][:16].replace("T", " "))  # fmt: skip
+    console.print(table)
+    console.print(f"{len(info['papers'])} papers, {info['total_chunks']} chunks")
+
+
+def print_eval(result: dict[str, Any]) -> None:
+    """The summary figures, then the questions that missed."""
+    console = out_console()
+    table = Table(title="evaluation", title_justify="left")
+    table.add_column("metric")
+    table.add_column("value", justify="right")
+    for key, value in result["summary"].items():
+        table.add_row(key, f"{value:.3f}" if isinstance(value, float) else str(value))
+    console.print(table)
+    misses = [q for q in result["questions"] if (q["rank"] is None) != q["unanswerable"] or q["rank"] != 1]
+    for q in misses:
+        outcome = "abstained" if q["abstained"] else f"rank {q['rank']}"
+        console.print(f"[dim]{q['id']}[/] {outcome}: {escape(q['question'][:90])}")

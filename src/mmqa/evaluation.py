@@ -1,0 +1,150 @@
+"""Evaluation on a QA set (format: shared/eval/README.md): retrieval hits, MRR, abstention.
+
+A retrieved passage is a hit when it comes from the gold paper, its page range covers a gold
+page, and it spans at most two pages (so a whole-paper chunk can never 'hit').
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+from mmqa.errors import MMQAError
+from mmqa.schema import Answer, Passage
+
+MAX_HIT_SPAN = 2
+
+
+@dataclass
+class QARecord:
+    """One evaluation question."""
+
+    id: str
+    question: str
+    arxiv_id: str = ""
+    pages: list[int] = field(default_factory=list)
+    section: str = ""
+    unanswerable: bool = False
+
+
+def load_qa(path: Path) -> list[QARecord]:
+    """Read a QA JSONL file; a malformed line is reported with its number."""
+    if not path.exists():
+        raise MMQAError(f"{path}: no such file")
+    records = []
+    for number, line in enumerate(path.read_text().splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            data = json.loads(line)
+            records.append(
+                QARecord(
+                    id=data["id"],
+                    question=data["question"],
+                    arxiv_id=data.get("arxiv_id", ""),
+                    pages=list(data.get("pages", [])),
+                    section=data.get("section", ""),
+                    unanswerable=bool(data.get("unanswerable", False)),
+                )
+            )
+        except (json.JSONDecodeError, KeyError, TypeError) as exc:
+            raise MMQAError(f"{path}:{number}: not a QA record ({exc})") from exc
+    return records
+
+
+def is_hit(passage: Passage | dict[str, Any], record: QARecord) -> bool:
+    """Does this result support the gold answer (right paper, covers a gold page, ≤ 2 pages)?"""
+    if isinstance(passage, Passage):
+        doc_id, start, end = passage.doc_id, passage.page_start, passage.page_end
+    else:
+        doc_id, start, end = passage["doc_id"], passage["page_start"], passage["page_end"]
+    if doc_id != record.arxiv_id or end - start + 1 > MAX_HIT_SPAN:
+        return False
+    return any(start <= page <= end for page in record.pages)
+
+
+def first_hit_rank(results: list, record: QARecord, depth: int = 10) -> int | None:
+    """1-based rank of the first hit within ``depth``, or None."""
+    for rank, result in enumerate(results[:depth], start=1):
+        if is_hit(result, record):
+            return rank
+    return None
+
+
+class Searcher(Protocol):
+    """What evaluation needs from a system: ranked passages, and an answer that may abstain."""
+
+    def search_passages(self, question: str, k: int) -> list[Passage]: ...
+
+    def answer(self, question: str) -> Answer: ...
+
+
+def percentile(values: list[float], q: float) -> float:
+    """The q-th percentile (0-100) by linear interpolation; 0 for no values."""
+    if not values:
+        return 0.0
+    ordered = sorted(values)
+    pos = (len(ordered) - 1) * q / 100
+    lo = int(pos)
+    hi = min(lo + 1, len(ordered) - 1)
+    return ordered[lo] + (ordered[hi] - ordered[lo]) * (pos - lo)
+
+
+def summarize(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """Totals over per-question rows (as produced by ``evaluate``)."""
+    answerable = [r for r in rows if not r["unanswerable"]]
+    unanswerable = [r for r in rows if r["unanswerable"]]
+    n = len(answerable) or 1
+    abstained = [r for r in rows if r["abstained"]]
+    true_abstain = [r for r in abstained if r["unanswerable"]]
+    cited = [r for r in answerable if not r["abstained"]]
+    latencies = [r["latency_ms"] for r in rows]
+    return {
+        "questions": len(rows),
+        "answerable": len(answerable),
+        "unanswerable": len(unanswerable),
+        "hit@1": sum(1 for r in answerable if r["rank"] == 1) / n,
+        "hit@5": sum(1 for r in answerable if r["rank"] and r["rank"] <= 5) / n,
+        "mrr@10": sum(1 / r["rank"] for r in answerable if r["rank"]) / n,
+        "abstention_accuracy": sum(1 for r in rows if r["abstained"] == r["unanswerable"]) / (len(rows) or 1),
+        "abstention_precision": len(true_abstain) / len(abstained) if abstained else 1.0,
+        "abstention_recall": len(true_abstain) / len(unanswerable) if unanswerable else 1.0,
+        "citation_precision": (
+            sum(r["cited_on_gold"] for r in cited) / sum(r["cited"] for r in cited)
+            if any(r["cited"] for r in cited) else 0.0
+        ),
+        "answers_citing_gold": sum(1 for r in cited if r["cited_on_gold"] > 0) / n,
+        "latency_ms_p50": percentile(latencies, 50),
+        "latency_ms_p95": percentile(latencies, 95),
+    }  # fmt: skip
+
+
+def evaluate(records: list[QARecord], searcher: Searcher, depth: int = 10) -> dict[str, Any]:
+    """Run every question; return {"summary": ..., "questions": [...]}."""
+    rows = []
+    for record in records:
+        results = searcher.search_passages(record.question, depth)
+        started = time.perf_counter()
+        answer = searcher.answer(record.question)
+        latency = (time.perf_counter() - started) * 1000
+        rank = None if record.unanswerable else first_hit_rank(results, record, depth)
+        top = results[0] if results else None
+        cited = [c.passage for c in answer.citations]
+        rows.append(
+            {
+                "id": record.id,
+                "question": record.question,
+                "unanswerable": record.unanswerable,
+                "rank": rank,
+                "top": top.reference(1) if top else "",
+                "abstained": answer.abstained,
+                "evidence_strength": round(answer.evidence_strength, 4),
+                "cited": len(cited),
+                "cited_on_gold": sum(1 for p in cited if not record.unanswerable and is_hit(p, record)),
+                "latency_ms": latency,
+            }
+        )
+    return {"summary": summarize(rows), "questions": rows}

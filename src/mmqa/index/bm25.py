@@ -1,0 +1,110 @@
+"""A BM25 index (bm25s) over chunk texts, persisted beside the vector store."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+
+@dataclass
+class BM25Entry:
+    """What the BM25 side keeps per chunk: enough to filter without asking Chroma."""
+
+    chunk_id: str
+    doc_id: str
+    section: str
+
+
+def _stemmer():
+    try:
+        import Stemmer
+
+        return Stemmer.Stemmer("english")
+    except ImportError:  # PyStemmer is a dependency; this only guards odd installs
+        return None
+
+
+class BM25Index:
+    """Lexical retrieval; ``search`` never returns zero-score padding."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._model = None
+        self.entries: list[BM25Entry] = []
+        self._stem = _stemmer()
+
+    def _tokenize(self, texts: list[str], return_ids: bool = True):
+        import bm25s
+
+        return bm25s.tokenize(texts, stopwords="en", stemmer=self._stem, show_progress=False, return_ids=return_ids)
+
+    def build(self, entries: list[BM25Entry], texts: list[str]) -> None:
+        """Index ``texts`` and save atomically (a new directory swapped in for the old)."""
+        import bm25s
+
+        tmp = self.path.with_name(self.path.name + ".tmp")
+        shutil.rmtree(tmp, ignore_errors=True)
+        tmp.mkdir(parents=True)
+        if texts:
+            model = bm25s.BM25()
+            model.index(self._tokenize(texts), show_progress=False)
+            model.save(str(tmp / "model"))
+        (tmp / "entries.json").write_text(json.dumps([e.__dict__ for e in entries]))
+        old = self.path.with_name(self.path.name + ".old")
+        shutil.rmtree(old, ignore_errors=True)
+        if self.path.exists():
+            os.replace(self.path, old)
+        os.replace(tmp, self.path)
+        shutil.rmtree(old, ignore_errors=True)
+        self._model = None
+        self.entries = []
+
+    def load(self) -> bool:
+        """Load from disk; False when there is no index yet."""
+        import bm25s
+
+        entries_file = self.path / "entries.json"
+        if not entries_file.exists():
+            return False
+        self.entries = [BM25Entry(**e) for e in json.loads(entries_file.read_text())]
+        self._model = bm25s.BM25.load(str(self.path / "model")) if self.entries else None
+        return True
+
+    def scores(self, query: str) -> np.ndarray:
+        """BM25 score of every entry for ``query`` (zeros when no query term is in the vocabulary)."""
+        if self._model is None and not self.load():
+            return np.zeros(0, dtype=np.float32)
+        if self._model is None or not self.entries:
+            return np.zeros(len(self.entries), dtype=np.float32)
+        tokens = self._tokenize([query], return_ids=False)[0]
+        tokens = [t for t in tokens if t in self._model.vocab_dict]
+        if not tokens:
+            return np.zeros(len(self.entries), dtype=np.float32)
+        return np.asarray(self._model.get_scores(tokens), dtype=np.float32)
+
+    def search(self, query: str, n: int, allowed: np.ndarray | None = None) -> list[tuple[BM25Entry, float]]:
+        """Top ``n`` (entry, score) pairs with a positive score; ``allowed`` is a 0/1 mask over entries."""
+        scores = self.scores(query)
+        if allowed is not None and len(scores):
+            scores = np.where(allowed, scores, 0.0)
+        top = np.argsort(-scores)[:n]
+        return [(self.entries[int(i)], float(scores[i])) for i in top if scores[i] > 0]
+
+    def mask(self, keep: set[str] | None = None, docs: set[str] | None = None, sections: set[str] | None = None):
+        """A 0/1 mask selecting entries by chunk id, doc id and section number (None: no constraint)."""
+        if self._model is None:
+            self.load()
+        return np.array(
+            [
+                (keep is None or e.chunk_id in keep)
+                and (docs is None or e.doc_id in docs)
+                and (sections is None or e.section in sections)
+                for e in self.entries
+            ],
+            dtype=bool,
+        )

@@ -1,0 +1,79 @@
+"""The manifest: which papers are indexed, in which version, with which chunks. Written atomically."""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from mmqa.schema import Section
+
+MANIFEST_VERSION = 1
+
+
+@dataclass
+class PaperRecord:
+    """One indexed paper as the manifest remembers it."""
+
+    doc_id: str
+    title: str
+    short_name: str
+    version: str
+    sha256: str
+    source_path: str
+    pages: int
+    chunk_ids: list[str]
+    sections: list[dict[str, Any]]
+    has_outline: bool
+    ingested_at: str
+    index_key: str
+    lost_pages: list[int] = field(default_factory=list)
+
+    @property
+    def paper_sha(self) -> str:
+        """The short content hash that chunk metadata carries."""
+        return self.sha256[:12]
+
+    def section_objects(self) -> list[Section]:
+        """The section tree as Section objects."""
+        return [Section(**s) for s in self.sections]
+
+
+@dataclass
+class Manifest:
+    """All papers in the index, keyed by doc_id."""
+
+    index_key: str = ""
+    embedder: str = ""
+    papers: dict[str, PaperRecord] = field(default_factory=dict)
+
+    @classmethod
+    def load(cls, path: Path) -> Manifest:
+        """Read the manifest, or an empty one if there is none yet."""
+        if not path.exists():
+            return cls()
+        data = json.loads(path.read_text())
+        papers = {doc_id: PaperRecord(**rec) for doc_id, rec in data.get("papers", {}).items()}
+        return cls(index_key=data.get("index_key", ""), embedder=data.get("embedder", ""), papers=papers)
+
+    def save(self, path: Path) -> None:
+        """Write to a temporary file, fsync, then rename over the old manifest (atomic on POSIX)."""
+        path.parent.mkdir(parents=True, exist_ok=True)
+        payload = {
+            "manifest_version": MANIFEST_VERSION,
+            "index_key": self.index_key,
+            "embedder": self.embedder,
+            "papers": {doc_id: asdict(rec) for doc_id, rec in sorted(self.papers.items())},
+        }
+        tmp = path.with_name(path.name + ".tmp")
+        with tmp.open("w") as handle:
+            json.dump(payload, handle, indent=1)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+
+    def live_shas(self) -> dict[str, str]:
+        """doc_id -> the paper_sha whose chunks are current."""
+        return {doc_id: rec.paper_sha for doc_id, rec in self.papers.items()}

@@ -1,0 +1,233 @@
+"""Ingestion: files -> parsed papers -> chunks -> vectors -> store, manifest and BM25 kept in step.
+
+Order of writes per paper (so a crash never leaves a half paper visible): add the new chunks
+(ids carry the PDF hash), switch the manifest atomically to the new version, then delete the old
+chunks. Readers only trust chunks whose paper hash the manifest names; ``recover`` deletes the rest.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Protocol
+
+from mmqa.errors import InputError, MMQAError
+from mmqa.index.bm25 import BM25Entry, BM25Index
+from mmqa.index.embedder import Embedder
+from mmqa.index.manifest import Manifest, PaperRecord
+from mmqa.index.store import ChunkStore
+from mmqa.parsing import parse_pdf
+from mmqa.parsing.chunker import Chunker
+from mmqa.parsing.pdf import check_pdf_file, sha256_file
+from mmqa.parsing.tokens import token_counter
+from mmqa.schema import indexed_text
+from mmqa.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class FileResult:
+    """What happened to one input file."""
+
+    path: str
+    status: str  # added | updated | unchanged | failed
+    doc_id: str = ""
+    title: str = ""
+    pages: int = 0
+    chunks: int = 0
+    reason: str = ""
+    seconds: float = 0.0
+
+
+@dataclass
+class IngestReport:
+    """The outcome of one ``ingest`` call."""
+
+    files: list[FileResult] = field(default_factory=list)
+
+    @property
+    def failed(self) -> list[FileResult]:
+        """Files that could not be ingested."""
+        return [f for f in self.files if f.status == "failed"]
+
+    @property
+    def ok(self) -> bool:
+        """True unless every file failed (or there was nothing to ingest)."""
+        return any(f.status != "failed" for f in self.files)
+
+
+class IngestObserver(Protocol):
+    """Progress callbacks (the CLI draws a progress bar with them)."""
+
+    def file_started(self, path: Path, index: int, total: int) -> None:
+        """A file is about to be processed."""
+
+    def embedding(self, done: int, total: int) -> None:
+        """``done`` of ``total`` chunks of the current file are embedded."""
+
+    def file_done(self, result: FileResult) -> None:
+        """A file finished (in any status)."""
+
+
+class _Silent:
+    def file_started(self, path: Path, index: int, total: int) -> None:
+        pass
+
+    def embedding(self, done: int, total: int) -> None:
+        pass
+
+    def file_done(self, result: FileResult) -> None:
+        pass
+
+
+def expand_paths(paths: list[Path]) -> tuple[list[Path], list[FileResult]]:
+    """PDF files named directly or found under folders (sorted); missing paths and empty folders fail."""
+    files: list[Path] = []
+    problems: list[FileResult] = []
+    for path in paths:
+        if path.is_dir():
+            found = sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() == ".pdf")
+            if not found:
+                problems.append(FileResult(str(path), "failed", reason="folder holds no PDF files"))
+            files.extend(found)
+        elif path.exists():
+            files.append(path)
+        else:
+            problems.append(FileResult(str(path), "failed", reason="no such file or folder"))
+    unique = list(dict.fromkeys(p.resolve() for p in files))
+    return unique, problems
+
+
+class Ingestor:
+    """Adds, replaces and recovers papers in the index. Callers hold the writer lock."""
+
+    def __init__(self, settings: Settings, embedder: Embedder, store: ChunkStore, bm25: BM25Index,
+                 manifest_path: Path) -> None:  # fmt: skip
+        self.settings = settings
+        self.embedder = embedder
+        self.store = store
+        self.bm25 = bm25
+        self.manifest_path = manifest_path
+        self.index_key = settings.index_key()
+        self.chunker = Chunker(settings.chunking, token_counter(str(embedder.model_dir)))
+
+    def ingest(self, paths: list[Path], observer: IngestObserver | None = None) -> IngestReport:
+        """Ingest PDFs and folders of PDFs; bad files are reported and skipped, never fatal."""
+        observer = observer or _Silent()
+        files, problems = expand_paths(paths)
+        report = IngestReport(files=list(problems))
+        for result in problems:
+            observer.file_done(result)
+        manifest = Manifest.load(self.manifest_path)
+        self.recover(manifest)
+        changed = False
+        for index, path in enumerate(files):
+            observer.file_started(path, index, len(files))
+            started = datetime.now(UTC)
+            try:
+                result = self._ingest_one(path, manifest, observer)
+            except InputError as exc:
+                result = FileResult(str(path), "failed", reason=exc.reason)
+            except MMQAError as exc:
+                result = FileResult(str(path), "failed", reason=str(exc))
+            result.seconds = (datetime.now(UTC) - started).total_seconds()
+            changed = changed or result.status in {"added", "updated"}
+            report.files.append(result)
+            observer.file_done(result)
+        if changed or not self.bm25.path.exists():
+            self.rebuild_bm25(manifest)
+        return report
+
+    def _ingest_one(self, path: Path, manifest: Manifest, observer: IngestObserver) -> FileResult:
+        check_pdf_file(path)
+        sha = sha256_file(path)
+        for record in manifest.papers.values():
+            if record.sha256 == sha and record.index_key == self.index_key:
+                return FileResult(str(path), "unchanged", record.doc_id, record.title, record.pages,
+                                  len(record.chunk_ids))  # fmt: skip
+        parsed = parse_pdf(path, self.settings.parsing)
+        paper = parsed.paper
+        chunks = self.chunker.chunk(paper, parsed.texts)
+        if not self.settings.parsing.index_references:
+            chunks = [c for c in chunks if not _in_references(c.section_title, c.section)]
+        if not chunks:
+            raise InputError(str(path), "no indexable text found")
+        total = len(chunks)
+        done = 0
+
+        def tick(n: int) -> None:
+            nonlocal done
+            done += n
+            observer.embedding(done, total)
+
+        vectors = self.embedder.embed([c.embedding_text() for c in chunks], progress=tick)
+        previous = manifest.papers.get(paper.doc_id)
+        self.store.add(chunks, vectors)
+        manifest.index_key = self.index_key
+        manifest.embedder = self.embedder.name
+        manifest.papers[paper.doc_id] = PaperRecord(
+            doc_id=paper.doc_id,
+            title=paper.title,
+            short_name=paper.short_name,
+            version=paper.version,
+            sha256=paper.sha256,
+            source_path=paper.source_path,
+            pages=len(paper.pages),
+            chunk_ids=[c.chunk_id for c in chunks],
+            sections=[s.to_dict() for s in paper.sections],
+            has_outline=paper.has_outline,
+            ingested_at=datetime.now(UTC).isoformat(timespec="seconds"),
+            index_key=self.index_key,
+            lost_pages=paper.lost_pages,
+        )
+        manifest.save(self.manifest_path)
+        stale = set(self.store.ids_of(paper.doc_id)) - {c.chunk_id for c in chunks}
+        self.store.delete(stale)
+        status = "updated" if previous else "added"
+        if paper.lost_pages:
+            log.warning("%s: text of pages %s could not be extracted", path.name, paper.lost_pages)
+        return FileResult(str(path), status, paper.doc_id, paper.title, len(paper.pages), len(chunks))
+
+    def remove(self, doc_id: str) -> int:
+        """Drop a paper and all its chunks; returns how many chunks were deleted."""
+        manifest = Manifest.load(self.manifest_path)
+        if doc_id not in manifest.papers:
+            raise MMQAError(f"not indexed: {doc_id} (see `mmqa status`)")
+        del manifest.papers[doc_id]
+        manifest.save(self.manifest_path)
+        ids = self.store.ids_of(doc_id)
+        self.store.delete(ids)
+        self.rebuild_bm25(manifest)
+        return len(ids)
+
+    def recover(self, manifest: Manifest) -> int:
+        """Delete chunks the manifest does not vouch for (left by an interrupted ingest)."""
+        live = manifest.live_shas()
+        orphans = [
+            c.chunk_id for c in self.store.all() if live.get(str(c.meta.get("doc_id"))) != c.meta.get("paper_sha")
+        ]
+        if orphans:
+            log.info("recovering: removing %d chunks of an interrupted ingest", len(orphans))
+            self.store.delete(orphans)
+            self.rebuild_bm25(manifest)
+        return len(orphans)
+
+    def rebuild_bm25(self, manifest: Manifest) -> None:
+        """Rebuild the BM25 index from the store's current chunks."""
+        live = manifest.live_shas()
+        entries: list[BM25Entry] = []
+        texts: list[str] = []
+        for chunk in self.store.all():
+            meta = chunk.meta
+            if live.get(str(meta.get("doc_id"))) != meta.get("paper_sha"):
+                continue
+            entries.append(BM25Entry(chunk.chunk_id, str(meta["doc_id"]), str(meta.get("section", ""))))
+            texts.append(indexed_text(meta, chunk.text))
+        self.bm25.build(entries, texts)
+
+
+def _in_references(section_title: str, section: str) -> bool:
+    return not section and section_title.lower() in {"references", "bibliography"}

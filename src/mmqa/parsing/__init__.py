@@ -1,0 +1,142 @@
+"""PDF -> Paper (identity, pages, section tree) -> SectionTexts, ready for the chunker."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from pathlib import Path
+
+from mmqa.parsing.chunker import SectionText, section_text
+from mmqa.parsing.pdf import RawPdf, read_pdf
+from mmqa.parsing.sections import (
+    Marker,
+    add_unnumbered,
+    build_sections,
+    detect_headings,
+    markers_from_outline,
+)
+from mmqa.parsing.text import find_arxiv_stamp, strip_arxiv_stamp
+from mmqa.schema import PageText, Paper
+from mmqa.settings import ParsingSettings
+
+PARSER_VERSION = "1"
+
+_ARXIV_NAME = re.compile(r"^(\d{4}\.\d{4,5})(v\d+)?$")
+_DEFINED_ACRONYM = re.compile(r"\(([A-Z][A-Za-z0-9-]*[A-Z][A-Za-z0-9-]*)\)")
+
+__all__ = ["PARSER_VERSION", "ParsedPaper", "parse_pdf"]
+
+
+class ParsedPaper:
+    """A Paper plus the running text of each of its sections (same order as ``paper.sections``)."""
+
+    def __init__(self, paper: Paper, texts: list[SectionText]) -> None:
+        self.paper = paper
+        self.texts = texts
+
+
+def _strip_furniture(page_lines: list[list[str]]) -> list[list[str]]:
+    """Blank running headers/footers, page numbers and the arXiv stamp (line indices are kept)."""
+    counts = Counter(line for lines in page_lines for line in {x.strip() for x in lines if x.strip()})
+    repeated = {line for line, n in counts.items() if len(page_lines) >= 4 and n >= max(3, 0.4 * len(page_lines))}
+    cleaned: list[list[str]] = []
+    for lines in page_lines:
+        out = []
+        last_content = max((i for i, x in enumerate(lines) if x.strip()), default=-1)
+        for i, line in enumerate(lines):
+            text = line.strip()
+            if text in repeated or (i == last_content and text.isdigit() and len(text) <= 4):
+                out.append("")
+            else:
+                out.append(strip_arxiv_stamp(line).strip())
+        cleaned.append(out)
+    return cleaned
+
+
+def _identity(raw: RawPdf) -> tuple[str, str]:
+    """(doc_id, version): the arXiv id from the file name or the page-1 stamp, else a slug of the name."""
+    stem = raw.path.stem
+    stamp = find_arxiv_stamp(" ".join(raw.page_lines[0])) if raw.page_lines else None
+    match = _ARXIV_NAME.match(stem)
+    if match:
+        version = match.group(2) or (stamp[1] if stamp and stamp[0] == match.group(1) else "")
+        return match.group(1), version
+    if stamp:
+        return stamp
+    slug = re.sub(r"[^A-Za-z0-9._-]+", "-", stem).strip("-").lower() or "paper"
+    return slug[:80], ""
+
+
+def _title(raw: RawPdf, first_page: list[str]) -> str:
+    title = raw.title_guess
+    if not title:
+        title = next((line.strip() for line in first_page if len(line.split()) >= 3), raw.path.stem)
+    if title.isupper():
+        title = " ".join(w if any(ch.isdigit() for ch in w) else w.capitalize() for w in title.split())
+    return title
+
+
+def _short_name(title: str, front_text: str) -> str:
+    """'PaLM' from 'PaLM: Scaling ...'; 'ViT' from '... Vision Transformer (ViT)' in the abstract."""
+    head = title.split(":", 1)[0].strip()
+    if ":" in title and len(head.split()) <= 2:
+        return head
+    match = _DEFINED_ACRONYM.search(front_text)
+    if match:
+        return match.group(1)
+    words = title.split()
+    return title if len(words) <= 6 else " ".join(words[:4]) + "…"
+
+
+def _markers(page_lines: list[list[str]], raw: RawPdf, settings: ParsingSettings) -> tuple[list[Marker], bool]:
+    if len(raw.outline) >= settings.min_outline_entries:
+        return add_unnumbered(page_lines, markers_from_outline(page_lines, raw.outline)), True
+    return detect_headings(page_lines), False
+
+
+def parse_pdf(path: Path, settings: ParsingSettings) -> ParsedPaper:
+    """Parse one PDF into a Paper with its section tree and the text of each section.
+
+    Raises InputError (one line: file and reason) for anything that cannot be read.
+    """
+    raw = read_pdf(path)
+    page_lines = _strip_furniture(raw.page_lines)
+    markers, has_outline = _markers(page_lines, raw, settings)
+    if not markers or (markers[0].page, markers[0].line) > (1, 0):
+        first_page_text = " ".join(page_lines[0][:80]).lower()
+        title = "Abstract" if "abstract" in first_page_text else "Front matter"
+        markers.insert(0, Marker(1, 0, "", title, "front"))
+    # An explicit 'Abstract' heading after our synthetic front matter replaces it.
+    if len(markers) > 1 and markers[0].title == markers[1].title == "Abstract":
+        markers.pop(0)
+    sections = build_sections(markers, len(page_lines))
+    texts: list[SectionText] = []
+    for i, (marker, section) in enumerate(zip(markers, sections, strict=True)):
+        nxt = markers[i + 1] if i + 1 < len(markers) else None
+        lines: list[tuple[int, str]] = []
+        for page in range(marker.page, (nxt.page if nxt else len(page_lines)) + 1):
+            page_text = page_lines[page - 1]
+            lo = marker.line + 1 if page == marker.page else 0  # the heading line itself is not body text
+            hi = nxt.line if nxt and page == nxt.page else len(page_text)
+            lines.extend((page, line) for line in page_text[lo:hi])
+        texts.append(section_text(section, lines))
+
+    doc_id, version = _identity(raw)
+    title = _title(raw, raw.page_lines[0] if raw.page_lines else [])
+    paper = Paper(
+        doc_id=doc_id,
+        title=title,
+        short_name=_short_name(title, texts[0].text[:3000] if texts else ""),
+        version=version,
+        source_path=str(path.resolve()),
+        sha256=raw.sha256,
+        pages=[
+            PageText(i + 1, label, "\n".join(lines))
+            for i, (label, lines) in enumerate(zip(raw.page_labels, page_lines, strict=True))
+        ],
+        sections=sections,
+        has_outline=has_outline,
+        has_page_labels=raw.has_page_labels,
+        lost_pages=raw.lost_pages,
+    )
+    return ParsedPaper(paper, texts)

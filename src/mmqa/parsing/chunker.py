@@ -1,0 +1,222 @@
+"""Cutting sections into chunks that never cross a section boundary and fit the embedder.
+
+Each section's lines are joined into running text (hyphenation undone), split into sentences,
+and packed greedily up to the word-piece budget, repeating the last sentence of a chunk at the
+start of the next. Figure and table captions also become chunks of their own.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass
+
+from mmqa.parsing.text import sentence_spans
+from mmqa.parsing.tokens import TokenCounter
+from mmqa.schema import Chunk, Paper, Section
+from mmqa.settings import ChunkSettings
+
+_CAPTION = re.compile(r"^(Figure|Fig\.|Table)\s+([A-Z]?\.?\d{1,2})\s*[:.|]\s*\S")
+
+
+@dataclass
+class SectionText:
+    """A section's running text and, for each character offset range, the page it came from."""
+
+    section: Section
+    text: str
+    starts: list[int]  # offset where each piece starts
+    pages: list[int]  # page of each piece
+
+    def page_at(self, offset: int) -> int:
+        """The page of the character at ``offset``."""
+        page = self.pages[0] if self.pages else self.section.page_start
+        for start, pg in zip(self.starts, self.pages, strict=True):
+            if start > offset:
+                break
+            page = pg
+        return page
+
+
+def section_text(section: Section, lines: list[tuple[int, str]]) -> SectionText:
+    """Join (page, line) pairs into running text, undoing hyphenation at line ends."""
+    text = ""
+    starts: list[int] = []
+    pages: list[int] = []
+    for page, raw in lines:
+        line = raw.strip()
+        if not line:
+            continue
+        if text.endswith("-") and len(text) > 1 and text[-2].isalpha() and line[0].islower():
+            text = text[:-1]
+        elif text:
+            text += " "
+        starts.append(len(text))
+        pages.append(page)
+        text += line
+    return SectionText(section, text, starts, pages)
+
+
+def _content_hash(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def _section_path(section: Section, sections: list[Section]) -> str:
+    if not section.number:
+        return section.title
+    by_number = {s.number: s for s in sections if s.number}
+    parts = section.number.split(".")
+    chain = [by_number.get(".".join(parts[: i + 1])) for i in range(len(parts))]
+    return " > ".join(s.label for s in chain if s is not None)
+
+
+class Chunker:
+    """Turns a parsed Paper into Chunks sized for the embedder."""
+
+    def __init__(self, settings: ChunkSettings, counter: TokenCounter) -> None:
+        self.settings = settings
+        self.counter = counter
+
+    def chunk(self, paper: Paper, texts: list[SectionText]) -> list[Chunk]:
+        """All chunks of ``paper``: text chunks per section, then caption chunks."""
+        chunks: list[Chunk] = []
+        for st in texts:
+            for start, end in self._pack(paper, st):
+                self._append(chunks, paper, st, st.text[start:end], start, end, "text", "")
+        for st in texts:
+            for figure, start, end in _captions(st):
+                text = self._fit(st.text[start:end], self._budget(paper, st.section, figure))
+                self._append(chunks, paper, st, text, start, start + len(text), "caption", figure)
+        return chunks
+
+    def _append(
+        self, chunks: list[Chunk], paper: Paper, st: SectionText, text: str, start: int, end: int,
+        kind: str, figure: str,
+    ) -> None:  # fmt: skip
+        section = st.section
+        page_start, page_end = st.page_at(start), st.page_at(max(start, end - 1))
+        index = len(chunks)
+        chunks.append(
+            Chunk(
+                chunk_id=f"{paper.doc_id}@{paper.sha256[:12]}#{index:04d}",
+                text=text,
+                doc_id=paper.doc_id,
+                title=paper.title,
+                short_name=paper.short_name,
+                version=paper.version,
+                section=section.number,
+                section_title=section.title,
+                section_path=_section_path(section, paper.sections),
+                page_start=page_start,
+                page_end=page_end,
+                page_label=paper.pages[page_start - 1].label,
+                chunk_index=index,
+                kind=kind,
+                figure=figure,
+                content_hash=_content_hash(text),
+                paper_sha=paper.sha256[:12],
+            )
+        )
+
+    def _budget(self, paper: Paper, section: Section, figure: str = "") -> int:
+        header = f"{paper.short_name}. {section.number} {section.title} {figure}."
+        return self.settings.max_tokens - self.counter.count(header) - 2  # [CLS] and [SEP]
+
+    def _fit(self, text: str, budget: int) -> str:
+        """Cut ``text`` at a word boundary so it has at most ``budget`` word pieces."""
+        if self.counter.count(text) <= budget:
+            return text
+        words = text.split(" ")
+        lo, hi = 1, len(words)
+        while lo < hi:  # binary search for the longest prefix that fits
+            mid = (lo + hi + 1) // 2
+            if self.counter.count(" ".join(words[:mid])) <= budget:
+                lo = mid
+            else:
+                hi = mid - 1
+        return " ".join(words[:lo])
+
+    def _pieces(self, st: SectionText, budget: int) -> list[tuple[int, int, int]]:
+        """(start, end, tokens) of each sentence; a sentence over budget is cut into word windows."""
+        spans = sentence_spans(st.text)
+        counts = self.counter.count_many([st.text[a:b] for a, b in spans])
+        pieces: list[tuple[int, int, int]] = []
+        for (start, end), count in zip(spans, counts, strict=True):
+            while count > budget:
+                cut = start + len(self._fit(st.text[start:end], budget))
+                if cut <= start:  # a single unbreakable token run: give up on precision
+                    cut = min(end, start + budget * 3)
+                pieces.append((start, cut, self.counter.count(st.text[start:cut])))
+                start = cut + 1
+                count = self.counter.count(st.text[start:end]) if start < end else 0
+            if start < end:
+                pieces.append((start, end, count))
+        return pieces
+
+    def _pack(self, paper: Paper, st: SectionText) -> list[tuple[int, int]]:
+        if not st.text.strip():
+            return []
+        budget = self._budget(paper, st.section)
+        pieces = self._pieces(st, budget)
+        groups: list[list[tuple[int, int, int]]] = []
+        current: list[tuple[int, int, int]] = []
+        used = 0
+        for piece in pieces:
+            # A chunk never spans more than two pages, so its citation stays precise.
+            too_far = bool(current) and st.page_at(max(piece[0], piece[1] - 1)) - st.page_at(current[0][0]) >= 2
+            if current and (used + piece[2] + 1 > budget or too_far):
+                groups.append(current)
+                keep = current[-self.settings.overlap_sentences :] if self.settings.overlap_sentences else []
+                keep = [p for p in keep if p[2] <= budget // 4 and p is not current[0]]
+                if too_far or sum(p[2] + 1 for p in keep) + piece[2] + 1 > budget:
+                    keep = []
+                current, used = list(keep), sum(p[2] + 1 for p in keep)
+            current.append(piece)
+            used += piece[2] + 1
+        if current:
+            last_page = st.page_at(max(current[-1][0], current[-1][1] - 1))
+            if (
+                groups
+                and used < self.settings.min_tokens
+                and _fits(groups[-1], current, budget)
+                and last_page - st.page_at(groups[-1][0][0]) < 2
+            ):
+                groups[-1].extend(p for p in current if p not in groups[-1])
+            else:
+                groups.append(current)
+        return [(group[0][0], group[-1][1]) for group in groups]
+
+
+def _fits(previous: list[tuple[int, int, int]], tail: list[tuple[int, int, int]], budget: int) -> bool:
+    merged = set(previous) | set(tail)
+    return sum(p[2] + 1 for p in merged) <= budget
+
+
+def _captions(st: SectionText) -> list[tuple[str, int, int]]:
+    """(figure label, start, end) of each caption in the section's text."""
+    found: list[tuple[str, int, int]] = []
+    for offset in st.starts:
+        match = _CAPTION.match(st.text[offset : offset + 40])
+        if not match:
+            continue
+        kind = "Figure" if match.group(1).startswith("Fig") else "Table"
+        label = f"{kind} {match.group(2)}"
+        end = _caption_end(st.text, offset)
+        if len(st.text[offset:end].split()) < 4:  # 'Table 1. In the ...' is a sentence, not a caption
+            continue
+        found.append((label, offset, end))
+    return found
+
+
+def _caption_end(text: str, start: int) -> int:
+    """A caption runs to the end of its last sentence before body text resumes (at most ~600 chars)."""
+    spans = sentence_spans(text[start : start + 900])
+    end = start + spans[0][1] if spans else min(len(text), start + 300)
+    for a, b in spans[1:]:
+        if b > 600:
+            break
+        sentence = text[start + a : start + b]
+        if sentence[:1].islower() or _CAPTION.match(sentence):
+            break
+        end = start + b
+    return end

@@ -1,0 +1,174 @@
+"""Reading a PDF with pypdf: page texts, outline, page labels, the title, with clear errors."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from mmqa.errors import InputError
+from mmqa.parsing.text import normalize
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class OutlineEntry:
+    """One bookmark: its title, depth and 1-based target page."""
+
+    title: str
+    depth: int
+    page: int
+
+
+@dataclass
+class RawPdf:
+    """What pypdf gives us, before any structure is inferred."""
+
+    path: Path
+    sha256: str
+    page_lines: list[list[str]]
+    page_labels: list[str]
+    has_page_labels: bool
+    outline: list[OutlineEntry]
+    title_guess: str
+    lost_pages: list[int] = field(default_factory=list)
+
+
+def sha256_file(path: Path) -> str:
+    """Hex SHA-256 of a file's bytes."""
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def check_pdf_file(path: Path) -> None:
+    """Raise InputError unless ``path`` is a non-empty file that starts like a PDF."""
+    if not path.exists():
+        raise InputError(str(path), "no such file")
+    if not path.is_file():
+        raise InputError(str(path), "not a file")
+    with path.open("rb") as handle:
+        head = handle.read(1024)
+    if not head:
+        raise InputError(str(path), "empty file (0 bytes)")
+    if b"%PDF-" not in head:
+        preview = head[:12].decode("latin-1").strip()
+        preview = "".join(ch if ch.isprintable() else "?" for ch in preview)
+        raise InputError(str(path), f"not a PDF (starts with {preview!r})")
+
+
+def _open_reader(path: Path):  # -> pypdf.PdfReader (import kept lazy)
+    from pypdf import PdfReader
+    from pypdf.errors import PdfReadError
+
+    try:
+        reader = PdfReader(str(path), strict=False)
+        if reader.is_encrypted and not reader.decrypt(""):
+            raise InputError(str(path), "encrypted PDF (a password is needed)")
+        _ = len(reader.pages)
+    except InputError:
+        raise
+    except (PdfReadError, ValueError, KeyError, TypeError, OSError, AttributeError, IndexError) as exc:
+        raise InputError(str(path), f"unreadable PDF ({type(exc).__name__}: {exc})") from exc
+    return reader
+
+
+def _outline(reader) -> list[OutlineEntry]:
+    entries: list[OutlineEntry] = []
+
+    def walk(items, depth: int) -> None:
+        for item in items:
+            if isinstance(item, list):
+                walk(item, depth + 1)
+                continue
+            try:
+                page = reader.get_destination_page_number(item) + 1
+            except Exception:  # a bookmark to a missing page is skipped, not fatal
+                continue
+            if 1 <= page <= len(reader.pages):
+                entries.append(OutlineEntry(normalize(str(item.title)).strip(), depth, page))
+
+    try:
+        walk(reader.outline, 0)
+    except Exception as exc:
+        log.warning("ignoring unreadable outline: %s", exc)
+        return []
+    return entries
+
+
+def _page_labels(reader) -> tuple[list[str], bool]:
+    has_labels = "/PageLabels" in reader.trailer["/Root"]
+    try:
+        labels = list(reader.page_labels)
+    except Exception:
+        labels = []
+    if len(labels) != len(reader.pages):
+        labels = [str(i + 1) for i in range(len(reader.pages))]
+    return labels, has_labels
+
+
+def _title_from_fonts(page) -> str:
+    """The text drawn in the largest font on the first page, which is nearly always the title."""
+    pieces: list[tuple[float, str]] = []
+
+    def visit(text, cm, tm, font_dict, font_size):
+        size = abs(font_size * tm[3]) if tm else font_size
+        if text.strip():
+            pieces.append((round(size, 1), text))
+
+    try:
+        page.extract_text(visitor_text=visit)
+    except Exception:
+        return ""
+    if not pieces:
+        return ""
+    sizes = Counter(size for size, _ in pieces)
+    body_size = sizes.most_common(1)[0][0]
+    biggest = max(size for size, text in pieces if len(text.strip()) > 1)
+    if biggest <= body_size * 1.15:
+        return ""
+    # Small caps are drawn as big capitals plus smaller capitals: the title runs from the first to
+    # the last piece in the biggest font, plus a trailing small-caps piece.
+    big = [i for i, (size, text) in enumerate(pieces) if size >= biggest * 0.95 and text.strip()]
+    first, last = big[0], big[-1]
+    if last + 1 < len(pieces):
+        size, text = pieces[last + 1]
+        if size >= body_size * 1.15 and text.strip().isupper():
+            last += 1
+    title_parts = [text for _, text in pieces[first : last + 1]]
+    return normalize(" ".join("".join(title_parts).split()))[:300]
+
+
+def read_pdf(path: Path) -> RawPdf:
+    """Read ``path`` into a RawPdf. Pages whose text cannot be extracted are recorded in ``lost_pages``."""
+    check_pdf_file(path)
+    reader = _open_reader(path)
+    page_lines: list[list[str]] = []
+    lost: list[int] = []
+    for number, page in enumerate(reader.pages, start=1):
+        try:
+            text = page.extract_text() or ""
+        except Exception as exc:
+            log.warning("%s: page %d: text lost (%s)", path.name, number, exc)
+            text = ""
+            lost.append(number)
+        page_lines.append([normalize(line) for line in text.split("\n")])
+    if not any(line.strip() for lines in page_lines for line in lines):
+        raise InputError(str(path), "no text layer (scanned or image-only PDF; OCR it first)")
+    labels, has_labels = _page_labels(reader)
+    title = _title_from_fonts(reader.pages[0]) if reader.pages else ""
+    return RawPdf(
+        path=path,
+        sha256=sha256_file(path),
+        page_lines=page_lines,
+        page_labels=labels,
+        has_page_labels=has_labels,
+        outline=_outline(reader),
+        title_guess=title,
+        lost_pages=lost,
+    )

@@ -1,0 +1,62 @@
+"""Text clean-up and sentence splitting for pypdf output."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+_ABBREVIATIONS = {
+    "al", "e.g", "i.e", "fig", "figs", "eq", "eqs", "sec", "secs", "tab", "vs", "resp", "cf", "approx",
+    "no", "ref", "refs", "appx", "app", "ch", "et", "etc", "dr", "mr", "ms", "jr", "inc", "vol", "pp",
+}  # fmt: skip
+_SENTENCE_END = re.compile(r"(?<=[.!?])[\"”’)\]]*\s+(?=[A-Z0-9“\"(\[])")
+_ARXIV_STAMP = re.compile(r"arXiv:\s?(\d{4}\.\d{4,5})(v\d+)?\s*\[[\w.-]+\]\s*\d{1,2}\s\w{3}\s\d{4}")
+
+
+def normalize(text: str) -> str:
+    """NFKC (ligatures 'ﬁ' -> 'fi', so both BM25 and the word-piece tokenizer see real words), drop NULs."""
+    return unicodedata.normalize("NFKC", text).replace("\x00", "")
+
+
+def squash(text: str) -> str:
+    """Collapse whitespace runs to single spaces."""
+    return " ".join(text.split())
+
+
+def sentence_spans(text: str) -> list[tuple[int, int]]:
+    """(start, end) offsets of the sentences of running text.
+
+    Abbreviations such as 'et al.', 'Fig.' and initials do not end a sentence.
+    """
+    spans: list[tuple[int, int]] = []
+    start = 0
+    for match in _SENTENCE_END.finditer(text):
+        before = text[start : match.start()].rstrip('"”’)]')
+        last_word = before.rsplit(" ", 1)[-1].rstrip(".").lower()
+        if last_word in _ABBREVIATIONS or (len(last_word) == 1 and last_word.isalpha()):
+            continue
+        end = match.start() + len(text[match.start() : match.end()].rstrip())
+        if text[start:end].strip():
+            spans.append((start, end))
+        start = match.end()
+    if text[start:].strip():
+        spans.append((start, len(text.rstrip())))
+    return spans
+
+
+def split_sentences(text: str) -> list[str]:
+    """The sentences of running text (see ``sentence_spans``)."""
+    return [text[a:b].strip() for a, b in sentence_spans(text)]
+
+
+def find_arxiv_stamp(text: str) -> tuple[str, str] | None:
+    """The (id, version) of an arXiv stamp like 'arXiv:1512.03385v1 [cs.CV] 10 Dec 2015', if present."""
+    match = _ARXIV_STAMP.search(text)
+    if not match:
+        return None
+    return match.group(1), (match.group(2) or "")
+
+
+def strip_arxiv_stamp(text: str) -> str:
+    """Remove the arXiv side stamp, which pypdf interleaves with the page text."""
+    return _ARXIV_STAMP.sub(" ", text)

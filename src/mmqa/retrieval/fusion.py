@@ -1,0 +1,59 @@
+"""Reciprocal rank fusion and section diversity, independent of where the rankings come from."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Hashable, Sequence
+
+
+def reciprocal_rank_fusion(
+    rankings: Sequence[Sequence[Hashable]], weights: Sequence[float], k: int = 60
+) -> list[tuple[Hashable, float]]:
+    """Fuse ranked id lists: score(id) = sum_i w_i / (k + rank_i(id)), rank 1-based. Best first."""
+    scores: dict[Hashable, float] = defaultdict(float)
+    for ranking, weight in zip(rankings, weights, strict=True):
+        for rank, item in enumerate(ranking, start=1):
+            scores[item] += weight / (k + rank)
+    return sorted(scores.items(), key=lambda pair: pair[1], reverse=True)
+
+
+def convex_fusion(
+    dense: dict[Hashable, float], lexical: dict[Hashable, float], dense_weight: float
+) -> list[tuple[Hashable, float]]:
+    """Fuse two score maps over the same candidates: w * minmax(dense) + (1 - w) * lexical / max(lexical).
+
+    Unlike rank fusion this keeps how *far* ahead a candidate is, so a passage that one retriever
+    puts clearly first is not buried under passages both retrievers find mediocre.
+    """
+    items = list(dict.fromkeys([*dense, *lexical]))
+    if not items:
+        return []
+    d_values = [dense.get(i, 0.0) for i in items]
+    d_lo, d_hi = min(d_values), max(d_values)
+    d_span = (d_hi - d_lo) or 1.0
+    l_hi = max(lexical.values(), default=0.0) or 1.0
+    fused = [
+        (i, dense_weight * (dense.get(i, d_lo) - d_lo) / d_span + (1 - dense_weight) * lexical.get(i, 0.0) / l_hi)
+        for i in items
+    ]
+    return sorted(fused, key=lambda pair: pair[1], reverse=True)
+
+
+def diversify(items: Sequence[Hashable], group_of: Callable[[Hashable], Hashable], per_group: int) -> list[Hashable]:
+    """Reorder so that no group has more than ``per_group`` items before every group had its turn.
+
+    Items over the cap keep their relative order and follow the capped list.
+    """
+    if per_group <= 0:
+        return list(items)
+    seen: dict[Hashable, int] = defaultdict(int)
+    head: list[Hashable] = []
+    tail: list[Hashable] = []
+    for item in items:
+        group = group_of(item)
+        if seen[group] < per_group:
+            head.append(item)
+        else:
+            tail.append(item)
+        seen[group] += 1
+    return head + tail

@@ -1,0 +1,195 @@
+"""The things data flows through, in order: Paper -> Section -> Chunk -> Passage -> Answer/Citation."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+
+def indexed_text(meta: dict[str, Any], text: str) -> str:
+    """A chunk as the embedder and BM25 see it: 'PaLM. 6.2 BIG-bench. <text>'."""
+    where = f"{meta.get('section', '')} {meta.get('section_title', '')}".strip()
+    return f"{meta.get('short_name', '')}. {where}. {text}"
+
+
+@dataclass
+class Section:
+    """A node of a paper's section tree. ``number`` is '' for unnumbered parts (Abstract, References)."""
+
+    number: str
+    title: str
+    page_start: int
+    page_end: int
+    level: int = 1
+    kind: str = "body"  # body | front | references | appendix
+
+    @property
+    def label(self) -> str:
+        """'3.1 Vision Transformer (ViT)' or 'Abstract'."""
+        return f"{self.number} {self.title}".strip()
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain-JSON form."""
+        return asdict(self)
+
+
+@dataclass
+class PageText:
+    """The extracted text of one physical page (1-based) and its printed label."""
+
+    number: int
+    label: str
+    text: str
+
+
+@dataclass
+class Paper:
+    """A parsed PDF: identity, pages and the section tree (sections in reading order)."""
+
+    doc_id: str
+    title: str
+    short_name: str
+    version: str
+    source_path: str
+    sha256: str
+    pages: list[PageText]
+    sections: list[Section]
+    has_outline: bool
+    has_page_labels: bool
+    lost_pages: list[int] = field(default_factory=list)
+
+
+@dataclass
+class Chunk:
+    """A passage ready to index: text within one section, with flat metadata for the store."""
+
+    chunk_id: str
+    text: str
+    doc_id: str
+    title: str
+    short_name: str
+    version: str
+    section: str
+    section_title: str
+    section_path: str
+    page_start: int
+    page_end: int
+    page_label: str
+    chunk_index: int
+    kind: str  # text | caption
+    figure: str  # "Table 4" / "Figure 2" for captions, else ""
+    content_hash: str
+    paper_sha: str  # first 12 hex digits of the PDF's SHA-256: which version of the paper this came from
+
+    def metadata(self) -> dict[str, str | int]:
+        """Flat metadata (no text) as stored beside the vector."""
+        data = asdict(self)
+        data.pop("text")
+        data.pop("chunk_id")
+        return data
+
+    def embedding_text(self) -> str:
+        """What the embedder and BM25 see: a short header that places the passage, then the text."""
+        return indexed_text(self.metadata(), self.text)
+
+
+@dataclass
+class Passage:
+    """A retrieved chunk with its fused score and the ranks it had in each retriever."""
+
+    chunk_id: str
+    text: str
+    meta: dict[str, Any]
+    score: float
+    dense_score: float | None = None
+    bm25_score: float | None = None
+
+    @property
+    def doc_id(self) -> str:
+        return str(self.meta["doc_id"])
+
+    @property
+    def page_start(self) -> int:
+        return int(self.meta["page_start"])
+
+    @property
+    def page_end(self) -> int:
+        return int(self.meta["page_end"])
+
+    def pages_label(self) -> str:
+        """'p. 3' or 'pp. 3–4' (physical pages)."""
+        if self.page_start == self.page_end:
+            return f"p. {self.page_start}"
+        return f"pp. {self.page_start}–{self.page_end}"
+
+    def to_result(self, n: int) -> dict[str, Any]:
+        """The stable JSON shape shared by search results and citations."""
+        return {
+            "n": n,
+            "doc_id": self.doc_id,
+            "title": self.meta.get("title", ""),
+            "section": self.meta.get("section", ""),
+            "section_title": self.meta.get("section_title", ""),
+            "page_start": self.page_start,
+            "page_end": self.page_end,
+            "score": round(float(self.score), 6),
+            "text": self.text,
+        }
+
+    def reference(self, n: int) -> str:
+        """Human citation: '[1] ViT (2010.11929) §3.1 Vision Transformer (ViT), p. 3'."""
+        section = f"{self.meta.get('section', '')} {self.meta.get('section_title', '')}".strip()
+        where = f"§{section}" if self.meta.get("section") else section
+        figure = f" ({self.meta['figure']})" if self.meta.get("figure") else ""
+        return f"[{n}] {self.meta.get('short_name', '')} ({self.doc_id}) {where}{figure}, {self.pages_label()}"
+
+
+@dataclass
+class Citation:
+    """A numbered source of an answer."""
+
+    n: int
+    passage: Passage
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON citation object."""
+        return self.passage.to_result(self.n)
+
+
+@dataclass
+class AnswerSentence:
+    """One sentence of an answer and the source numbers it rests on."""
+
+    text: str
+    sources: list[int]
+    supported: bool = True
+
+
+@dataclass
+class Answer:
+    """The result of ``ask``: text with [n] markers, the numbered citations, and how it was made."""
+
+    question: str
+    sentences: list[AnswerSentence]
+    citations: list[Citation]
+    abstained: bool
+    message: str = ""
+    timings_ms: dict[str, float] = field(default_factory=dict)
+    evidence_strength: float = 0.0
+
+    @property
+    def text(self) -> str:
+        """The answer with its [n] markers, or the abstention message."""
+        if self.abstained or not self.sentences:
+            return self.message
+        return " ".join(f"{s.text} {''.join(f'[{n}]' for n in s.sources)}".strip() for s in self.sentences)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The stable ``ask --json`` contract."""
+        return {
+            "question": self.question,
+            "answer": self.text,
+            "citations": [c.to_dict() for c in self.citations],
+            "abstained": self.abstained,
+            "timings_ms": {k: round(v, 1) for k, v in self.timings_ms.items()},
+        }

@@ -1,0 +1,207 @@
+"""The one service facade: the CLI and the UI call this, and nothing else does real work.
+
+Heavy pieces (the embedder, Chroma, BM25) are created on first use, so a command loads only
+what it needs (``status`` and ``sections`` never import torch or Chroma).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from mmqa.errors import EmptyIndexError, MMQAError
+from mmqa.index.manifest import Manifest
+from mmqa.ingestion import IngestObserver, IngestReport
+from mmqa.retrieval.filters import SearchFilter
+from mmqa.schema import Answer, Passage, Section
+from mmqa.settings import Settings
+
+MAX_QUESTION_CHARS = 2000
+
+
+@dataclass
+class SearchResult:
+    """Ranked passages for a query, with timings."""
+
+    query: str
+    passages: list[Passage]
+    timings_ms: dict[str, float]
+
+    def to_dict(self) -> dict[str, Any]:
+        """The stable ``search --json`` contract."""
+        return {"query": self.query, "results": [p.to_result(i) for i, p in enumerate(self.passages, start=1)]}
+
+
+def clean_question(text: str) -> str:
+    """Validate a question or query: non-empty, has a word, bounded length."""
+    text = " ".join((text or "").split())
+    if not text:
+        raise MMQAError('empty question: ask something, e.g. mmqa ask "what is masked image modeling"')
+    if not any(ch.isalnum() for ch in text):
+        raise MMQAError(f"question has no words: {text[:40]!r}")
+    return text[:MAX_QUESTION_CHARS]
+
+
+class MMQA:
+    """Ingest, search, ask, sections, status over one index in ``settings.home``."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.index_key = settings.index_key()
+        self.index_dir = settings.home / "index" / self.index_key
+        self.manifest_path = self.index_dir / "manifest.json"
+        self._embedder = None
+        self._store = None
+        self._bm25 = None
+
+    # -- lazily built components ------------------------------------------------------------
+    @property
+    def embedder(self):
+        if self._embedder is None:
+            from mmqa.index.embedder import Embedder
+
+            self._embedder = Embedder(self.settings.embedding)
+        return self._embedder
+
+    @property
+    def store(self):
+        if self._store is None:
+            from mmqa.index.store import ChunkStore
+
+            self._store = ChunkStore(self.settings.home / "chroma", f"chunks_{self.index_key}")
+        return self._store
+
+    @property
+    def bm25(self):
+        if self._bm25 is None:
+            from mmqa.index.bm25 import BM25Index
+
+            self._bm25 = BM25Index(self.index_dir / "bm25")
+        return self._bm25
+
+    def manifest(self) -> Manifest:
+        """The current manifest (re-read each call: another process may have ingested)."""
+        return Manifest.load(self.manifest_path)
+
+    def _ingestor(self):
+        from mmqa.ingestion import Ingestor
+
+        return Ingestor(self.settings, self.embedder, self.store, self.bm25, self.manifest_path)
+
+    # -- writing ----------------------------------------------------------------------------
+    def ingest(self, paths: list[Path], observer: IngestObserver | None = None) -> IngestReport:
+        """Add or update PDFs (files or folders). Unchanged files are skipped by content hash."""
+        from mmqa.index.lock import WriterLock
+
+        with WriterLock(self.settings.home):
+            report = self._ingestor().ingest(paths, observer)
+        return report
+
+    def remove(self, doc_id: str) -> int:
+        """Drop one paper and its chunks; returns the number of chunks removed."""
+        from mmqa.index.lock import WriterLock
+
+        with WriterLock(self.settings.home):
+            removed = self._ingestor().remove(doc_id)
+        return removed
+
+    # -- reading ----------------------------------------------------------------------------
+    def _ready_manifest(self) -> Manifest:
+        manifest = self.manifest()
+        if not manifest.papers:
+            raise EmptyIndexError(
+                f"nothing is indexed yet in {self.settings.home}: run `mmqa ingest PATH` with PDFs or a folder"
+            )
+        return manifest
+
+    def search(self, query: str, k: int | None = None, filters: SearchFilter | None = None) -> SearchResult:
+        """The best ``k`` passages for ``query`` (hybrid dense + BM25), optionally filtered."""
+        return self._search(query, k, filters)[0]
+
+    def _search(self, query: str, k: int | None, filters: SearchFilter | None) -> tuple[SearchResult, Any]:
+        from mmqa.retrieval.hybrid import HybridRetriever
+
+        query = clean_question(query)
+        k = k or self.settings.retrieval.k
+        timings: dict[str, float] = {}
+        t0 = time.perf_counter()
+        manifest = self._ready_manifest()
+        retriever = HybridRetriever(self.settings.retrieval, self.store, self.bm25, manifest)
+        t1 = time.perf_counter()
+        vector = self.embedder.embed_query(query)
+        t2 = time.perf_counter()
+        passages = retriever.retrieve(query, vector, k, filters)
+        t3 = time.perf_counter()
+        timings.update(load=(t1 - t0) * 1000, embed=(t2 - t1) * 1000, retrieve=(t3 - t2) * 1000)
+        return SearchResult(query, passages, timings), vector
+
+    def ask(self, question: str, k: int | None = None, filters: SearchFilter | None = None) -> Answer:
+        """Answer ``question`` from the index, citing sections and pages (or abstain)."""
+        from mmqa.answering.extractive import ExtractiveAnswerer
+
+        started = time.perf_counter()
+        result, vector = self._search(question, k, filters)
+        t_answer = time.perf_counter()
+        answerer = ExtractiveAnswerer(self.settings.answer, self.embedder)
+        answer = answerer.answer(result.query, vector, result.passages)
+        answer.question = question
+        answer.timings_ms = {
+            **result.timings_ms,
+            "answer": (time.perf_counter() - t_answer) * 1000,
+            "total": (time.perf_counter() - started) * 1000,
+        }
+        return answer
+
+    def evaluate(self, qa_path: Path, depth: int = 10) -> dict[str, Any]:
+        """Retrieval and abstention metrics on a QA JSONL file (see ``mmqa.evaluation``)."""
+        from mmqa.evaluation import evaluate, load_qa
+
+        service = self
+
+        class _Searcher:
+            def search_passages(self, question: str, k: int) -> list[Passage]:
+                return service.search(question, k).passages
+
+            def answer(self, question: str) -> Answer:
+                return service.ask(question)
+
+        return evaluate(load_qa(qa_path), _Searcher(), depth)
+
+    def sections(self, doc_id: str | None = None) -> dict[str, list[Section]]:
+        """The section tree of one paper (or all), as recorded at ingest."""
+        manifest = self._ready_manifest()
+        if doc_id and doc_id not in manifest.papers:
+            raise MMQAError(f"not indexed: {doc_id} (see `mmqa status`)")
+        records = [manifest.papers[doc_id]] if doc_id else list(manifest.papers.values())
+        return {r.doc_id: r.section_objects() for r in records}
+
+    def status(self) -> dict[str, Any]:
+        """What is indexed and where: papers, versions, chunk counts, models, location."""
+        manifest = self.manifest()
+        papers = [
+            {
+                "doc_id": r.doc_id,
+                "title": r.title,
+                "short_name": r.short_name,
+                "version": r.version,
+                "sha256": r.sha256,
+                "pages": r.pages,
+                "chunks": len(r.chunk_ids),
+                "sections": len(r.sections),
+                "has_outline": r.has_outline,
+                "ingested_at": r.ingested_at,
+                "source_path": r.source_path,
+            }
+            for r in sorted(manifest.papers.values(), key=lambda r: r.doc_id)
+        ]
+        return {
+            "home": str(self.settings.home),
+            "index_key": self.index_key,
+            "collection": f"chunks_{self.index_key}",
+            "embedding_model": self.settings.embedding.model,
+            "answer_backend": self.settings.answer.backend,
+            "papers": papers,
+            "total_chunks": sum(p["chunks"] for p in papers),
+        }

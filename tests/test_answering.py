@@ -1,0 +1,44 @@
+"""The extractive answerer: cited sentences, abstention on questions the corpus does not answer."""
+
+from __future__ import annotations
+
+import re
+
+from mmqa.answering.lexical import missing_entities, question_entities
+
+
+def test_answer_cites_numbered_sources(indexed):
+    answer = indexed.ask("Why did the Transformer use sinusoidal positional encodings instead of learned ones?")
+    assert not answer.abstained
+    numbers = {int(n) for n in re.findall(r"\[(\d+)\]", answer.text)}
+    assert numbers == {c.n for c in answer.citations}
+    assert sorted(numbers) == list(range(1, len(numbers) + 1))
+    assert any(c.passage.doc_id == "1706.03762" for c in answer.citations)
+    for sentence in answer.sentences:
+        cited = next(c for c in answer.citations if c.n == sentence.sources[0])
+        # extractive: every sentence is quoted from its source (minus the paper's own '[9]' markers)
+        words = sentence.text.split()
+        assert " ".join(words[:4]) in " ".join(cited.passage.text.split())
+
+
+def test_answer_json_contract(indexed):
+    data = indexed.ask("How many layers does OPT-175B have?").to_dict()
+    assert set(data) == {"question", "answer", "citations", "abstained", "timings_ms"}
+    assert data["citations"] and {"n", "doc_id", "section", "section_title", "page_start", "page_end"} <= set(
+        data["citations"][0]
+    )
+    assert data["timings_ms"]["total"] > 0
+
+
+def test_abstains_when_papers_do_not_cover_it(indexed):
+    answer = indexed.ask("What AP does YOLOv4 achieve on COCO test-dev, and at what frame rate?")
+    assert answer.abstained
+    assert "YOLOv4" in answer.text
+    assert answer.citations == []
+    assert answer.to_dict()["abstained"] is True
+
+
+def test_question_entities():
+    assert question_entities("How many TPU chips were used to pre-train BERT-Large?") == ["TPU", "BERT-Large"]
+    assert question_entities("What does DINO stand for in the DETR-based paper?") == ["DINO", "DETR"]
+    assert missing_entities(["BLOOM", "PaLM"], "PaLM is a model; blooming flowers") == ["BLOOM"]

@@ -1,0 +1,68 @@
+"""The `mmqa` command in new processes: persistence across processes, --json contracts, human output."""
+
+from __future__ import annotations
+
+import json
+import re
+
+from tests.conftest import run_cli
+
+CITATION_FIELDS = {"n", "doc_id", "title", "section", "section_title", "page_start", "page_end", "score", "text"}
+
+
+def test_search_json_from_another_process(indexed):
+    proc = run_cli(indexed.settings.home, "search", "masked patch prediction self-supervision", "-k", "4", "--json")
+    assert proc.returncode == 0, proc.stderr
+    data = json.loads(proc.stdout)  # exactly one JSON object, nothing else on stdout
+    assert set(data) == {"query", "results"}
+    assert len(data["results"]) == 4
+    assert all(set(r) == CITATION_FIELDS for r in data["results"])
+    assert [r["n"] for r in data["results"]] == [1, 2, 3, 4]
+    assert data["results"][0]["doc_id"] == "2010.11929"
+
+
+def test_ask_json_with_filters(indexed):
+    proc = run_cli(
+        indexed.settings.home, "ask", "how are few-shot accuracies computed", "--doc", "2010.11929",
+        "--section", "4", "--json",
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    data = json.loads(proc.stdout)
+    assert set(data) == {"question", "answer", "citations", "abstained", "timings_ms"}
+    assert data["abstained"] is False
+    assert data["citations"] and all(set(c) == CITATION_FIELDS for c in data["citations"])
+    assert all(c["doc_id"] == "2010.11929" and c["section"].startswith("4") for c in data["citations"])
+    assert re.search(r"\[1\]", data["answer"])
+
+
+def test_ask_human_output(indexed):
+    proc = run_cli(indexed.settings.home, "ask", "What does the Vision Transformer do with image patches?")
+    assert proc.returncode == 0, proc.stderr
+    assert "Sources" in proc.stdout
+    assert re.search(r"^\[1\] ViT \(2010\.11929\) §[\dA-Z.]+ .+, pp?\. \d+", proc.stdout, re.M), proc.stdout
+
+
+def test_status_and_sections(indexed):
+    proc = run_cli(indexed.settings.home, "status", "--json")
+    assert proc.returncode == 0, proc.stderr
+    status = json.loads(proc.stdout)
+    assert {p["doc_id"] for p in status["papers"]} == {
+        "1512.03385", "1706.03762", "2010.11929", "2203.03605", "2204.02311", "2205.01068",
+    }  # fmt: skip
+    assert status["total_chunks"] == sum(p["chunks"] for p in status["papers"]) > 500
+    proc = run_cli(indexed.settings.home, "sections", "1512.03385")
+    assert proc.returncode == 0, proc.stderr
+    assert re.search(r"3\.1 Residual Learning\s+p\. 3", proc.stdout)
+
+
+def test_empty_index_says_what_to_run(tmp_path):
+    proc = run_cli(tmp_path / "empty", "ask", "what is masked image modeling")
+    assert proc.returncode == 1
+    assert proc.stderr.strip().startswith("mmqa: nothing is indexed yet")
+    assert "mmqa ingest" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_bad_question_is_a_clear_error(indexed):
+    proc = run_cli(indexed.settings.home, "search", "   ?!  ")
+    assert proc.returncode == 1
+    assert proc.stderr.strip().count("\n") == 0 and "question has no words" in proc.stderr

@@ -1,0 +1,81 @@
+"""Hybrid retrieval over a real Chroma index of the shared corpus."""
+
+from __future__ import annotations
+
+import pytest
+
+from mmqa.errors import MMQAError
+from mmqa.evaluation import QARecord, is_hit
+from mmqa.retrieval.filters import SearchFilter
+
+
+def _record(dev_records, qid):
+    r = dev_records[qid]
+    return QARecord(r["id"], r["question"], r["arxiv_id"], r["pages"], r["section"])
+
+
+@pytest.mark.parametrize("qid", ["dev-003", "dev-005", "dev-011", "dev-023"])
+def test_gold_passage_ranks_first(indexed, dev_records, qid):
+    record = _record(dev_records, qid)
+    passages = indexed.search(record.question, 5).passages
+    assert is_hit(passages[0], record), [p.reference(i) for i, p in enumerate(passages, 1)]
+
+
+def test_results_carry_citation_fields(indexed):
+    passage = indexed.search("Vision Transformer inductive bias compared with CNNs", 3).passages[0]
+    result = passage.to_result(1)
+    assert set(result) == {
+        "n",
+        "doc_id",
+        "title",
+        "section",
+        "section_title",
+        "page_start",
+        "page_end",
+        "score",
+        "text",
+    }
+    assert result["doc_id"] == "2010.11929"
+    assert 1 <= result["page_start"] <= result["page_end"] <= 22
+
+
+def test_doc_filter(indexed):
+    passages = indexed.search("attention heads", 8, SearchFilter(docs=["2204.02311"])).passages
+    assert passages and all(p.doc_id == "2204.02311" for p in passages)
+
+
+def test_section_prefix_filter(indexed):
+    passages = indexed.search("model accuracy", 6, SearchFilter(docs=["2010.11929"], section="4")).passages
+    assert passages
+    for p in passages:
+        assert p.doc_id == "2010.11929"
+        assert p.meta["section"] == "4" or p.meta["section"].startswith("4.")
+
+
+def test_filter_errors_name_the_value(indexed):
+    with pytest.raises(MMQAError, match=r"9999\.99999"):
+        indexed.search("anything", 3, SearchFilter(docs=["9999.99999"]))
+    with pytest.raises(MMQAError, match="'42'"):
+        indexed.search("anything", 3, SearchFilter(docs=["2010.11929"], section="42"))
+
+
+def test_one_section_does_not_fill_all_slots(indexed):
+    passages = indexed.search("PaLM few-shot results on BIG-bench tasks", 8).passages
+    per_section: dict[tuple[str, str], int] = {}
+    for p in passages:
+        key = (p.doc_id, p.meta["section"])
+        per_section[key] = per_section.get(key, 0) + 1
+    assert max(per_section.values()) <= indexed.settings.retrieval.max_per_section
+
+
+def test_chroma_collection_is_cosine_without_default_embedder(indexed):
+    collection = indexed.store._collection
+    assert collection.metadata.get("hnsw:space") == "cosine"
+    assert collection._embedding_function is None  # Chroma's default would download an ONNX model
+
+
+def test_bm25_returns_no_zero_score_padding(indexed):
+    hits = indexed.bm25.search("DeepFix", 50)
+    assert hits and len(hits) < 50
+    assert all(score > 0 for _, score in hits)
+    assert indexed.bm25.search("zzzqqqxxyy", 10) == []

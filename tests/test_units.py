@@ -1,0 +1,78 @@
+"""Pure functions: fusion, diversity, evaluation metrics, settings precedence."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from mmqa.evaluation import QARecord, first_hit_rank, is_hit, percentile, summarize
+from mmqa.retrieval.fusion import convex_fusion, diversify, reciprocal_rank_fusion
+from mmqa.settings import Settings
+
+
+def test_reciprocal_rank_fusion():
+    fused = dict(reciprocal_rank_fusion([["a", "b"], ["b", "c"]], [1.0, 1.0], k=60))
+    assert fused["b"] == pytest.approx(1 / 62 + 1 / 61)
+    assert max(fused, key=fused.get) == "b"
+
+
+def test_convex_fusion_keeps_score_gaps():
+    fused = convex_fusion({"a": 0.9, "b": 0.5, "c": 0.4}, {"a": 0.0, "b": 1.0, "c": 10.0}, 0.5)
+    scores = dict(fused)
+    assert scores["c"] == pytest.approx(0.5)  # lowest dense, best lexical
+    assert scores["a"] == pytest.approx(0.5)
+    assert scores["b"] == pytest.approx(0.5 * 0.2 + 0.05)
+
+
+def test_diversify_caps_each_group():
+    items = ["a1", "a2", "a3", "b1", "a4", "c1"]
+    assert diversify(items, lambda s: s[0], 2) == ["a1", "a2", "b1", "c1", "a3", "a4"]
+    assert diversify(items, lambda s: s[0], 0) == items
+
+
+def test_hit_rule():
+    record = QARecord("q", "?", "2010.11929", [5])
+    assert is_hit({"doc_id": "2010.11929", "page_start": 4, "page_end": 5}, record)
+    assert not is_hit({"doc_id": "2010.11929", "page_start": 4, "page_end": 6}, record)  # spans 3 pages
+    assert not is_hit({"doc_id": "1706.03762", "page_start": 5, "page_end": 5}, record)
+    results = [
+        {"doc_id": "x", "page_start": 5, "page_end": 5},
+        {"doc_id": "2010.11929", "page_start": 5, "page_end": 5},
+    ]
+    assert first_hit_rank(results, record) == 2
+
+
+def test_summary_on_a_hand_made_case():
+    rows = [
+        {"unanswerable": False, "rank": 1, "abstained": False, "cited": 2, "cited_on_gold": 1, "latency_ms": 10.0},
+        {"unanswerable": False, "rank": 3, "abstained": False, "cited": 1, "cited_on_gold": 0, "latency_ms": 20.0},
+        {"unanswerable": False, "rank": None, "abstained": True, "cited": 0, "cited_on_gold": 0, "latency_ms": 30.0},
+        {"unanswerable": True, "rank": None, "abstained": True, "cited": 0, "cited_on_gold": 0, "latency_ms": 40.0},
+    ]
+    s = summarize(rows)
+    assert s["hit@1"] == pytest.approx(1 / 3)
+    assert s["hit@5"] == pytest.approx(2 / 3)
+    assert s["mrr@10"] == pytest.approx((1 + 1 / 3) / 3)
+    assert s["abstention_accuracy"] == pytest.approx(3 / 4)
+    assert s["abstention_precision"] == pytest.approx(1 / 2)
+    assert s["abstention_recall"] == pytest.approx(1.0)
+    assert s["citation_precision"] == pytest.approx(1 / 3)
+    assert s["answers_citing_gold"] == pytest.approx(1 / 3)
+    assert percentile([10, 20, 30, 40], 50) == pytest.approx(25)
+
+
+def test_settings_precedence(monkeypatch, tmp_path):
+    monkeypatch.setenv("MMQA_HOME", str(tmp_path / "env-home"))
+    monkeypatch.setenv("MMQA_RETRIEVAL__K", "7")
+    from_env = Settings.load()
+    assert from_env.home == tmp_path / "env-home" and from_env.retrieval.k == 7
+    flagged = Settings.load(home=tmp_path / "flag-home", **{"retrieval.k": 3})
+    assert flagged.home == tmp_path / "flag-home" and flagged.retrieval.k == 3
+    assert Settings.load(**{"retrieval.k": None}).retrieval.k == 7  # an unset flag does not override
+
+
+def test_index_key_follows_chunking_and_model(tmp_path):
+    base = Settings.load(home=tmp_path)
+    assert base.index_key() == Settings.load(home=Path("/elsewhere")).index_key()
+    assert base.index_key() != Settings.load(home=tmp_path, **{"chunking.max_tokens": 128}).index_key()
