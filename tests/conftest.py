@@ -38,8 +38,17 @@ def settings_for():
     return make
 
 
+@pytest.fixture(scope="session", autouse=True)
+def shared_models(tmp_path_factory):
+    """One ONNX export of MiniLM shared by every test home and CLI process (the export takes ~10 s)."""
+    models = tmp_path_factory.mktemp("models")
+    os.environ["MMQA_EMBEDDING__MODELS_DIR"] = str(models)
+    yield models
+    os.environ.pop("MMQA_EMBEDDING__MODELS_DIR", None)
+
+
 @pytest.fixture(scope="session")
-def indexed(tmp_path_factory, settings_for):
+def indexed(tmp_path_factory, settings_for, shared_models):
     """A service over a real index of the six shared papers (ingested once per test session)."""
     from mmqa.service import MMQA
 
@@ -57,9 +66,8 @@ def dev_records():
 
 
 def run_cli(home: Path, *args: str, timeout: float = 300) -> subprocess.CompletedProcess:
-    """Run ``mmqa`` in a new process against ``home``."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("MMQA_")}
-    env["MMQA_HOME"] = str(home)
+    """Run ``mmqa`` in a new process against ``home`` (sharing the session's model cache)."""
+    env = {**os.environ, "MMQA_HOME": str(home)}
     return subprocess.run(
         [sys.executable, "-m", "mmqa.cli", *args], capture_output=True, text=True, env=env, timeout=timeout
     )

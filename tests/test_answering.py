@@ -41,4 +41,9 @@ def test_abstains_when_papers_do_not_cover_it(indexed):
 def test_question_entities():
     assert question_entities("How many TPU chips were used to pre-train BERT-Large?") == ["TPU", "BERT-Large"]
     assert question_entities("What does DINO stand for in the DETR-based paper?") == ["DINO", "DETR"]
-    assert missing_entities(["BLOOM", "PaLM"], "PaLM is a model; blooming flowers") == ["BLOOM"]
+    assert question_entities("What loss trains the Segment Anything Model (SAM)?") == ["Segment Anything Model", "SAM"]
+    assert question_entities("In ViT's table, how did ViT-H/14 compare with BiT-L and Noisy Student?") == [
+        "ViT", "ViT-H/14", "BiT-L", "Noisy Student",
+    ]  # fmt: skip
+    assert missing_entities(["BLOOM", "PaLM"], "PaLM is a model; a Bloom filter") == ["BLOOM"]
+    assert missing_entities(["RealToxicityPrompts", "imagen"], "the RealToxicity- Prompts set; Imagen") == []

@@ -14,11 +14,11 @@ def _record(dev_records, qid):
     return QARecord(r["id"], r["question"], r["arxiv_id"], r["pages"], r["section"])
 
 
-@pytest.mark.parametrize("qid", ["dev-003", "dev-005", "dev-011", "dev-023"])
-def test_gold_passage_ranks_first(indexed, dev_records, qid):
+@pytest.mark.parametrize("qid", ["dev-003", "dev-005", "dev-011", "dev-016", "dev-023", "dev-027"])
+def test_gold_passage_ranks_near_the_top(indexed, dev_records, qid):
     record = _record(dev_records, qid)
     passages = indexed.search(record.question, 5).passages
-    assert is_hit(passages[0], record), [p.reference(i) for i, p in enumerate(passages, 1)]
+    assert any(is_hit(p, record) for p in passages[:3]), [p.reference(i) for i, p in enumerate(passages, 1)]
 
 
 def test_results_carry_citation_fields(indexed):

@@ -63,6 +63,7 @@ def test_summary_on_a_hand_made_case():
 
 
 def test_settings_precedence(monkeypatch, tmp_path):
+    monkeypatch.delenv("MMQA_EMBEDDING__MODELS_DIR", raising=False)
     monkeypatch.setenv("MMQA_HOME", str(tmp_path / "env-home"))
     monkeypatch.setenv("MMQA_RETRIEVAL__K", "7")
     from_env = Settings.load()

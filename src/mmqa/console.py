@@ -4,15 +4,16 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from mmqa.ingestion import FileResult, IngestReport
-from mmqa.schema import Answer, Section
+if TYPE_CHECKING:  # keep `mmqa ask` from importing the ingestion stack (pypdf, llama-index)
+    from mmqa.ingestion import FileResult, IngestReport
+    from mmqa.schema import Answer, Section
 
 
 @lru_cache(maxsize=1)
@@ -63,7 +64,7 @@ class IngestProgressView:
     def embedding(self, done: int, total: int) -> None:
         """Show the embedding bar of the current file."""
         if self._embed is None:
-            self._embed = self._progress.add_task("  embedding chunks", total=total)
+            self._embed = self._progress.add_task("  embedding chunks and sentences", total=total)
         self._progress.update(self._embed, completed=done, total=total)
 
     def file_done(self, result: FileResult) -> None:
@@ -88,7 +89,11 @@ def print_ingest_report(report: IngestReport) -> None:
     counts: dict[str, int] = {}
     for f in report.files:
         counts[f.status] = counts.get(f.status, 0) + 1
-    out_console().print(", ".join(f"{n} {status}" for status, n in sorted(counts.items())) or "nothing to ingest")
+    summary = ", ".join(f"{n} {status}" for status, n in sorted(counts.items())) or "nothing to ingest"
+    reused = sum(f.reused for f in report.files)
+    if reused:
+        summary += f"; {reused} vectors reused from the embedding cache"
+    out_console().print(summary)
 
 
 def print_answer(answer: Answer) -> None:

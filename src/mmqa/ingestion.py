@@ -8,21 +8,27 @@ chunks. Readers only trust chunks whose paper hash the manifest names; ``recover
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Protocol
 
+import numpy as np
+
 from mmqa.errors import InputError, MMQAError
 from mmqa.index.bm25 import BM25Entry, BM25Index
 from mmqa.index.embedder import Embedder
+from mmqa.index.embedding_cache import EmbeddingCache
 from mmqa.index.manifest import Manifest, PaperRecord
+from mmqa.index.onnx_model import model_fingerprint
 from mmqa.index.store import ChunkStore
 from mmqa.parsing import parse_pdf
 from mmqa.parsing.chunker import Chunker
 from mmqa.parsing.pdf import check_pdf_file, sha256_file
+from mmqa.parsing.text import split_sentences
 from mmqa.parsing.tokens import token_counter
-from mmqa.schema import indexed_text
+from mmqa.schema import Chunk, SentenceUnit, indexed_text
 from mmqa.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -40,6 +46,9 @@ class FileResult:
     chunks: int = 0
     reason: str = ""
     seconds: float = 0.0
+    sentences: int = 0
+    reused: int = 0  # vectors taken from the embedding cache instead of being computed
+    timings: dict[str, float] = field(default_factory=dict)  # parse, chunk, embed, store (seconds)
 
 
 @dataclass
@@ -66,7 +75,7 @@ class IngestObserver(Protocol):
         """A file is about to be processed."""
 
     def embedding(self, done: int, total: int) -> None:
-        """``done`` of ``total`` chunks of the current file are embedded."""
+        """``done`` of ``total`` texts (chunks, then their sentences) of the current file are embedded."""
 
     def file_done(self, result: FileResult) -> None:
         """A file finished (in any status)."""
@@ -113,6 +122,10 @@ class Ingestor:
         self.manifest_path = manifest_path
         self.index_key = settings.index_key()
         self.chunker = Chunker(settings.chunking, token_counter(str(embedder.model_dir)))
+        self.cache = EmbeddingCache(
+            settings.home / "cache" / "embeddings.sqlite",
+            f"{settings.embedding.model}:{model_fingerprint(embedder.model_dir)}:{settings.embedding.max_seq_length}",
+        )
 
     def ingest(self, paths: list[Path], observer: IngestObserver | None = None) -> IngestReport:
         """Ingest PDFs and folders of PDFs; bad files are reported and skipped, never fatal."""
@@ -122,7 +135,9 @@ class Ingestor:
         for result in problems:
             observer.file_done(result)
         manifest = Manifest.load(self.manifest_path)
-        self.recover(manifest)
+        for path in self.recover(manifest):
+            if path.exists() and path.resolve() not in files:
+                files.append(path.resolve())
         changed = False
         for index, path in enumerate(files):
             observer.file_started(path, index, len(files))
@@ -148,24 +163,23 @@ class Ingestor:
             if record.sha256 == sha and record.index_key == self.index_key:
                 return FileResult(str(path), "unchanged", record.doc_id, record.title, record.pages,
                                   len(record.chunk_ids))  # fmt: skip
+        timings: dict[str, float] = {}
+        clock = time.perf_counter()
         parsed = parse_pdf(path, self.settings.parsing)
         paper = parsed.paper
+        timings["parse"], clock = time.perf_counter() - clock, time.perf_counter()
         chunks = self.chunker.chunk(paper, parsed.texts)
         if not self.settings.parsing.index_references:
             chunks = [c for c in chunks if not _in_references(c.section_title, c.section)]
         if not chunks:
             raise InputError(str(path), "no indexable text found")
-        total = len(chunks)
-        done = 0
-
-        def tick(n: int) -> None:
-            nonlocal done
-            done += n
-            observer.embedding(done, total)
-
-        vectors = self.embedder.embed([c.embedding_text() for c in chunks], progress=tick)
+        units = [u for c in chunks for u in c.sentence_units(split_sentences(c.text))]
+        timings["chunk"], clock = time.perf_counter() - clock, time.perf_counter()
+        vectors, unit_vectors, reused = self._embed(chunks, units, observer)
+        timings["embed"], clock = time.perf_counter() - clock, time.perf_counter()
         previous = manifest.papers.get(paper.doc_id)
         self.store.add(chunks, vectors)
+        self.store.add_sentences(units, unit_vectors)
         manifest.index_key = self.index_key
         manifest.embedder = self.embedder.name
         manifest.papers[paper.doc_id] = PaperRecord(
@@ -186,10 +200,33 @@ class Ingestor:
         manifest.save(self.manifest_path)
         stale = set(self.store.ids_of(paper.doc_id)) - {c.chunk_id for c in chunks}
         self.store.delete(stale)
+        timings["store"] = time.perf_counter() - clock
         status = "updated" if previous else "added"
         if paper.lost_pages:
             log.warning("%s: text of pages %s could not be extracted", path.name, paper.lost_pages)
-        return FileResult(str(path), status, paper.doc_id, paper.title, len(paper.pages), len(chunks))
+        return FileResult(str(path), status, paper.doc_id, paper.title, len(paper.pages), len(chunks),
+                          sentences=len(units), reused=reused, timings=timings)  # fmt: skip
+
+    def _embed(
+        self, chunks: list[Chunk], units: list[SentenceUnit], observer: IngestObserver
+    ) -> tuple[np.ndarray, np.ndarray, int]:
+        """Vectors for the chunks and their sentences (cached ones reused), reporting progress over both.
+
+        Returns (chunk vectors, sentence vectors, number of vectors reused from the cache).
+        """
+        texts = [c.embedding_text() for c in chunks] + [u.text for u in units]
+        done = 0
+
+        def compute(missing: list[str]) -> np.ndarray:
+            def tick(n: int) -> None:
+                nonlocal done
+                done += n
+                observer.embedding(done, len(missing))
+
+            return self.embedder.embed(missing, progress=tick)
+
+        vectors, reused = self.cache.embed(texts, compute)
+        return vectors[: len(chunks)], vectors[len(chunks) :], reused
 
     def remove(self, doc_id: str) -> int:
         """Drop a paper and all its chunks; returns how many chunks were deleted."""
@@ -203,27 +240,40 @@ class Ingestor:
         self.rebuild_bm25(manifest)
         return len(ids)
 
-    def recover(self, manifest: Manifest) -> int:
-        """Delete chunks the manifest does not vouch for (left by an interrupted ingest)."""
-        live = manifest.live_shas()
-        orphans = [
-            c.chunk_id for c in self.store.all() if live.get(str(c.meta.get("doc_id"))) != c.meta.get("paper_sha")
-        ]
+    def recover(self, manifest: Manifest) -> list[Path]:
+        """Repair what an interrupted ingest left behind; returns the PDFs that must be ingested again.
+
+        Chunks and sentences the manifest does not vouch for are deleted. A paper whose current
+        vectors cannot be read back (Chroma had not persisted them when the writer was killed) is
+        dropped from the manifest and its PDF returned, so the ingest that follows re-adds it, with
+        its vectors from the embedding cache.
+        """
+        orphans = self.store.all_chunk_ids() - manifest.live_chunk_ids()
         if orphans:
             log.info("recovering: removing %d chunks of an interrupted ingest", len(orphans))
             self.store.delete(orphans)
+        broken = self.store.unreadable(sorted(manifest.live_chunk_ids()))
+        again: list[Path] = []
+        for doc_id, record in list(manifest.papers.items()):
+            if broken & set(record.chunk_ids):
+                log.warning("recovering: %s lost vectors in an interrupted ingest; re-indexing it", doc_id)
+                self.store.delete(record.chunk_ids)
+                del manifest.papers[doc_id]
+                manifest.save(self.manifest_path)
+                again.append(Path(record.source_path))
+        if orphans or broken:
             self.rebuild_bm25(manifest)
-        return len(orphans)
+        return again
 
     def rebuild_bm25(self, manifest: Manifest) -> None:
         """Rebuild the BM25 index from the store's current chunks."""
-        live = manifest.live_shas()
+        live = manifest.live_chunk_ids()
         entries: list[BM25Entry] = []
         texts: list[str] = []
         for chunk in self.store.all():
-            meta = chunk.meta
-            if live.get(str(meta.get("doc_id"))) != meta.get("paper_sha"):
+            if chunk.chunk_id not in live:
                 continue
+            meta = chunk.meta
             entries.append(BM25Entry(chunk.chunk_id, str(meta["doc_id"]), str(meta.get("section", ""))))
             texts.append(indexed_text(meta, chunk.text))
         self.bm25.build(entries, texts)

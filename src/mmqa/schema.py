@@ -92,6 +92,32 @@ class Chunk:
         """What the embedder and BM25 see: a short header that places the passage, then the text."""
         return indexed_text(self.metadata(), self.text)
 
+    def sentence_units(self, sentences: list[str], min_words: int = 4) -> list[SentenceUnit]:
+        """This chunk's sentences (of at least ``min_words`` words) as separately embedded units."""
+        units = []
+        for j, sentence in enumerate(sentences):
+            if len(sentence.split()) >= min_words:
+                text = f"{self.short_name}. {self.section_title}. {sentence}"
+                units.append(SentenceUnit(f"{self.chunk_id}/s{j:02d}", text, self.chunk_id, self.doc_id,
+                                          self.section, self.paper_sha))  # fmt: skip
+        return units
+
+
+@dataclass
+class SentenceUnit:
+    """One sentence of a chunk, embedded on its own so a passage can be found by its best sentence."""
+
+    unit_id: str
+    text: str
+    chunk_id: str
+    doc_id: str
+    section: str
+    paper_sha: str
+
+    def metadata(self) -> dict[str, str]:
+        """Flat metadata stored with the sentence vector (same filter keys as chunks)."""
+        return {"chunk_id": self.chunk_id, "doc_id": self.doc_id, "section": self.section, "paper_sha": self.paper_sha}
+
 
 @dataclass
 class Passage:

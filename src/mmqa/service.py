@@ -9,14 +9,16 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mmqa.errors import EmptyIndexError, MMQAError
 from mmqa.index.manifest import Manifest
-from mmqa.ingestion import IngestObserver, IngestReport
 from mmqa.retrieval.filters import SearchFilter
 from mmqa.schema import Answer, Passage, Section
 from mmqa.settings import Settings
+
+if TYPE_CHECKING:  # the query path never imports the ingestion stack (pypdf, llama-index)
+    from mmqa.ingestion import IngestObserver, IngestReport
 
 MAX_QUESTION_CHARS = 2000
 
@@ -62,7 +64,8 @@ class MMQA:
         if self._embedder is None:
             from mmqa.index.embedder import Embedder
 
-            self._embedder = Embedder(self.settings.embedding)
+            models = self.settings.embedding.models_dir or self.settings.home / "models"
+            self._embedder = Embedder(self.settings.embedding, models)
         return self._embedder
 
     @property
@@ -120,7 +123,7 @@ class MMQA:
         """The best ``k`` passages for ``query`` (hybrid dense + BM25), optionally filtered."""
         return self._search(query, k, filters)[0]
 
-    def _search(self, query: str, k: int | None, filters: SearchFilter | None) -> tuple[SearchResult, Any]:
+    def _search(self, query: str, k: int | None, filters: SearchFilter | None) -> tuple[SearchResult, Any, Any]:
         from mmqa.retrieval.hybrid import HybridRetriever
 
         query = clean_question(query)
@@ -135,17 +138,17 @@ class MMQA:
         passages = retriever.retrieve(query, vector, k, filters)
         t3 = time.perf_counter()
         timings.update(load=(t1 - t0) * 1000, embed=(t2 - t1) * 1000, retrieve=(t3 - t2) * 1000)
-        return SearchResult(query, passages, timings), vector
+        return SearchResult(query, passages, timings), vector, retriever
 
     def ask(self, question: str, k: int | None = None, filters: SearchFilter | None = None) -> Answer:
         """Answer ``question`` from the index, citing sections and pages (or abstain)."""
         from mmqa.answering.extractive import ExtractiveAnswerer
 
         started = time.perf_counter()
-        result, vector = self._search(question, k, filters)
+        result, vector, retriever = self._search(question, k, filters)
         t_answer = time.perf_counter()
         answerer = ExtractiveAnswerer(self.settings.answer, self.embedder)
-        answer = answerer.answer(result.query, vector, result.passages)
+        answer = answerer.answer(result.query, vector, result.passages, retriever.corpus_mentions)
         answer.question = question
         answer.timings_ms = {
             **result.timings_ms,

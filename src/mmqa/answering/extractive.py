@@ -9,6 +9,7 @@ the answerer abstains rather than guess.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 import numpy as np
 
@@ -65,16 +66,31 @@ class ExtractiveAnswerer:
         strength = 0.5 * scored[0][0] + 0.5 * passage_cover
         return strength, scored
 
-    def unmatched_names(self, question: str, passages: list[Passage]) -> list[str]:
-        """Names the question asks about that none of the passages mentions (e.g. a model not in the corpus)."""
-        text = " ".join(f"{p.text} {p.meta.get('short_name', '')} {p.meta.get('title', '')}" for p in passages)
-        return missing_entities(question_entities(question), text)
+    def unmatched_names(
+        self, question: str, passages: list[Passage], corpus_mentions: Callable[[str], bool] | None = None
+    ) -> list[str]:
+        """Names the question asks about that the passages do not mention (e.g. a model not in the corpus).
 
-    def answer(self, question: str, query_vector: np.ndarray, passages: list[Passage]) -> Answer:
+        A name missing from the passages but found elsewhere in the corpus (``corpus_mentions``) counts
+        as matched: retrieval may have missed it, but the papers do talk about it.
+        """
+        text = " ".join(f"{p.text} {p.meta.get('short_name', '')} {p.meta.get('title', '')}" for p in passages)
+        missing = missing_entities(question_entities(question), text)
+        if corpus_mentions is not None:
+            missing = [name for name in missing if not corpus_mentions(name)]
+        return missing
+
+    def answer(
+        self,
+        question: str,
+        query_vector: np.ndarray,
+        passages: list[Passage],
+        corpus_mentions: Callable[[str], bool] | None = None,
+    ) -> Answer:
         """Build the answer (or an abstention) from ``passages``, best first."""
         strength, scored = self._score(question, query_vector, passages)
         names = question_entities(question)
-        unmatched = self.unmatched_names(question, passages)
+        unmatched = self.unmatched_names(question, passages, corpus_mentions)
         if names and len(unmatched) / len(names) >= self.settings.max_unmatched_names:
             message = f"The indexed papers do not mention {', '.join(unmatched)}, so they cannot answer this."
             return Answer(question, [], [], abstained=True, message=message, evidence_strength=strength)

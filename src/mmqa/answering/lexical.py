@@ -46,27 +46,54 @@ _QUESTION_WORDS = frozenset(
 _GENERIC_SUFFIXES = frozenset(("based style like level scale free specific aware wise only sized").split())
 
 
+def _name_like(word: str) -> bool:
+    return len(word) >= 2 and word.lower() not in _QUESTION_WORDS and any(ch.isupper() or ch.isdigit() for ch in word)
+
+
 def question_entities(question: str) -> list[str]:
     """Names in a question: words (not the first) with a capital letter or a digit, e.g. 'YOLOv4', 'BERT-Large'.
 
-    A hyphenated word with a generic suffix ('DETR-based', 'NMS-style') is reduced to its head.
+    Consecutive such words form one name ('Segment Anything Model'), unless punctuation separates
+    them ('... Model (SAM)' gives two); a hyphenated word with a generic suffix ('DETR-based',
+    'NMS-style') is reduced to its head.
     """
     entities: list[str] = []
-    for i, raw in enumerate(question.replace("?", " ").split()):
-        word = raw.strip(",.;:()[]\"'“”’").removesuffix("'s").removesuffix("’s")
-        if i == 0 or len(word) < 2 or word.lower() in _QUESTION_WORDS:
-            continue
-        if not any(ch.isupper() or ch.isdigit() for ch in word):
-            continue
-        head, _, tail = word.rpartition("-")
-        if head and tail.lower() in _GENERIC_SUFFIXES:
-            word = head
-        if word not in entities:
-            entities.append(word)
+    run: list[str] = []
+
+    def close_run() -> None:
+        name = " ".join(run)
+        if name and name not in entities:
+            entities.append(name)
+        run.clear()
+
+    for i, raw in enumerate(question.split()):
+        word = raw.strip(",.;:!?()[]\"'“”’").removesuffix("'s").removesuffix("’s")
+        if raw[:1] in "([\"“'":
+            close_run()
+        if i > 0 and _name_like(word):
+            head, _, tail = word.rpartition("-")
+            run.append(head if head and tail.lower() in _GENERIC_SUFFIXES else word)
+        else:
+            close_run()
+        if raw[-1:] in ",.;:!?)]\"”'" or raw.endswith(("'s", "’s")):
+            close_run()
+    close_run()
     return entities
 
 
+def mentions(entity: str, text: str) -> bool:
+    """Does ``text`` name ``entity`` as a whole word?
+
+    Acronyms and mixed-case names ('BLOOM', 'PaLM') must match their case ('Bloom filter' is not
+    BLOOM); other names match in any case. Words broken by a line-end hyphen ('RealToxicity- Prompts')
+    are joined first.
+    """
+    joined = re.sub(r"(?<=\w)- (?=\w)", "", text)
+    case_sensitive = sum(ch.isupper() for ch in entity) >= 2
+    haystack, needle = (joined, entity) if case_sensitive else (joined.lower(), entity.lower())
+    return re.search(r"(?<![A-Za-z0-9])" + re.escape(needle) + r"(?![A-Za-z0-9])", haystack) is not None
+
+
 def missing_entities(entities: list[str], text: str) -> list[str]:
-    """The entities that do not occur (case-insensitively, as whole words) in ``text``."""
-    lowered = text.lower()
-    return [e for e in entities if not re.search(r"(?<![a-z0-9])" + re.escape(e.lower()) + r"(?![a-z0-9])", lowered)]
+    """The entities that ``text`` does not mention (see ``mentions``)."""
+    return [e for e in entities if not mentions(e, text)]

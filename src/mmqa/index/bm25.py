@@ -36,6 +36,7 @@ class BM25Index:
         self.path = path
         self._model = None
         self.entries: list[BM25Entry] = []
+        self._positions: dict[str, int] | None = None
         self._stem = _stemmer()
 
     def _tokenize(self, texts: list[str], return_ids: bool = True):
@@ -63,6 +64,7 @@ class BM25Index:
         shutil.rmtree(old, ignore_errors=True)
         self._model = None
         self.entries = []
+        self._positions = None
 
     def load(self) -> bool:
         """Load from disk; False when there is no index yet."""
@@ -72,6 +74,7 @@ class BM25Index:
         if not entries_file.exists():
             return False
         self.entries = [BM25Entry(**e) for e in json.loads(entries_file.read_text())]
+        self._positions = None
         self._model = bm25s.BM25.load(str(self.path / "model")) if self.entries else None
         return True
 
@@ -94,6 +97,14 @@ class BM25Index:
             scores = np.where(allowed, scores, 0.0)
         top = np.argsort(-scores)[:n]
         return [(self.entries[int(i)], float(scores[i])) for i in top if scores[i] > 0]
+
+    def positions(self) -> dict[str, int]:
+        """chunk id -> row in the score vector returned by ``scores``."""
+        if self._model is None:
+            self.load()
+        if self._positions is None or len(self._positions) != len(self.entries):
+            self._positions = {e.chunk_id: i for i, e in enumerate(self.entries)}
+        return self._positions
 
     def mask(self, keep: set[str] | None = None, docs: set[str] | None = None, sections: set[str] | None = None):
         """A 0/1 mask selecting entries by chunk id, doc id and section number (None: no constraint)."""

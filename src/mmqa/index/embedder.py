@@ -1,10 +1,15 @@
-"""Sentence embeddings with the bundled all-MiniLM-L6-v2, loaded from disk (never from the hub)."""
+"""Sentence embeddings with the bundled all-MiniLM-L6-v2, loaded from disk (never from the hub).
+
+Two interchangeable encoders give the same vectors (within 1e-4 cosine): ONNX Runtime (default;
+no torch import, faster on CPU) and sentence-transformers on torch (reference, and the fallback).
+"""
 
 from __future__ import annotations
 
 import logging
 import os
 from collections.abc import Callable, Sequence
+from pathlib import Path
 
 import numpy as np
 
@@ -14,13 +19,37 @@ from mmqa.settings import EmbeddingSettings
 log = logging.getLogger(__name__)
 
 
-class Embedder:
-    """Encodes texts into L2-normalised vectors; the model is loaded on first use."""
+class TorchEncoder:
+    """sentence-transformers on torch."""
 
-    def __init__(self, settings: EmbeddingSettings) -> None:
+    def __init__(self, model_dir: Path, max_seq_length: int) -> None:
+        # The model is local; make sure nothing below tries the (unreachable) hub.
+        for key in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE", "HF_HUB_DISABLE_PROGRESS_BARS"):
+            os.environ.setdefault(key, "1")
+        os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+        from sentence_transformers import SentenceTransformer
+
+        self._model = SentenceTransformer(str(model_dir), device="cpu")
+        self._model.max_seq_length = max_seq_length
+        getter = getattr(self._model, "get_embedding_dimension", None) or self._model.get_sentence_embedding_dimension
+        self.dimension = int(getter() or 384)
+
+    def encode(self, texts: list[str]) -> np.ndarray:
+        """Vectors for one batch."""
+        return self._model.encode(
+            texts, batch_size=len(texts), normalize_embeddings=True, convert_to_numpy=True
+        ).astype(np.float32)
+
+
+class Embedder:
+    """Encodes texts into unit-length float32 vectors; the encoder is loaded on first use."""
+
+    def __init__(self, settings: EmbeddingSettings, cache_dir: Path | None = None) -> None:
         self.settings = settings
         self.model_dir = resolve_model_dir(settings.model)
-        self._model = None
+        self.cache_dir = cache_dir
+        self._encoder = None
+        self.backend = ""
 
     @property
     def name(self) -> str:
@@ -28,41 +57,49 @@ class Embedder:
         return self.settings.model
 
     def _load(self):
-        if self._model is None:
-            # The model is local; make sure nothing below tries the (unreachable) hub.
-            os.environ.setdefault("HF_HUB_OFFLINE", "1")
-            os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-            os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
-            os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
-            from sentence_transformers import SentenceTransformer
+        if self._encoder is not None:
+            return self._encoder
+        wanted = self.settings.backend
+        if wanted in {"auto", "onnx"} and self.cache_dir is not None:
+            from mmqa.index.onnx_model import OnnxEncoder, export_onnx, onnx_path
 
-            model = SentenceTransformer(str(self.model_dir), device="cpu")
-            model.max_seq_length = self.settings.max_seq_length
-            self._model = model
-        return self._model
+            path = onnx_path(self.cache_dir, self.model_dir)
+            if not path.exists():
+                log.info("exporting %s to ONNX (once) at %s", self.settings.model, path)
+                reference = TorchEncoder(self.model_dir, self.settings.max_seq_length)
+                if not export_onnx(self.model_dir, path, reference.encode):
+                    self._encoder, self.backend = reference, "torch"
+                    return self._encoder
+            self._encoder = OnnxEncoder(path, self.model_dir, self.settings.max_seq_length)
+            self.backend = "onnx"
+            return self._encoder
+        self._encoder = TorchEncoder(self.model_dir, self.settings.max_seq_length)
+        self.backend = "torch"
+        return self._encoder
 
     @property
     def dimension(self) -> int:
         """Vector size (384 for MiniLM)."""
-        model = self._load()
-        getter = getattr(model, "get_embedding_dimension", None) or model.get_sentence_embedding_dimension
-        return int(getter() or 384)
+        return int(self._load().dimension)
 
     def embed(self, texts: Sequence[str], progress: Callable[[int], None] | None = None) -> np.ndarray:
-        """Vectors for ``texts`` (n x dim, float32, unit length), batched; ``progress(n_done)`` per batch."""
-        model = self._load()
+        """Vectors for ``texts`` (n x dim), batched; ``progress(n_done)`` after each batch."""
+        encoder = self._load()
+        if not texts:
+            return np.zeros((0, encoder.dimension), dtype=np.float32)
         batch = self.settings.batch_size
         # Sorting by length keeps padding inside each batch small.
         order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
-        out = np.zeros((len(texts), self.dimension), dtype=np.float32)
+        out: np.ndarray | None = None
         for start in range(0, len(order), batch):
             idx = order[start : start + batch]
-            vecs = model.encode(
-                [texts[i] for i in idx], batch_size=batch, normalize_embeddings=True, convert_to_numpy=True
-            )
-            out[idx] = vecs
+            vectors = encoder.encode([texts[i] for i in idx])
+            if out is None:
+                out = np.zeros((len(texts), vectors.shape[1]), dtype=np.float32)
+            out[idx] = vectors
             if progress:
                 progress(len(idx))
+        assert out is not None
         return out
 
     def embed_query(self, text: str) -> np.ndarray:

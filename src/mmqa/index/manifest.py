@@ -74,6 +74,6 @@ class Manifest:
             os.fsync(handle.fileno())
         os.replace(tmp, path)
 
-    def live_shas(self) -> dict[str, str]:
-        """doc_id -> the paper_sha whose chunks are current."""
-        return {doc_id: rec.paper_sha for doc_id, rec in self.papers.items()}
+    def live_chunk_ids(self) -> set[str]:
+        """Ids of the chunks of every paper's current version (the only ones readers may return)."""
+        return {cid for rec in self.papers.values() for cid in rec.chunk_ids}

@@ -1,5 +1,9 @@
 """The Chroma vector store: llama-index writes nodes into it, queries go to Chroma directly.
 
+Two collections per index key: ``chunks_<key>`` (one vector per passage) and ``sentences_<key>``
+(one vector per sentence of a passage, pointing back to it), so a passage can be found by its
+single best sentence as well as by its whole text ("small-to-big" retrieval).
+
 Collections are created with cosine space and *no* embedding function: Chroma's default one would
 try to download an ONNX model. Vectors always come from mmqa's Embedder.
 """
@@ -13,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from mmqa.schema import Chunk
+from mmqa.schema import Chunk, SentenceUnit
 
 _WRITE_BATCH = 500
 
@@ -45,13 +49,43 @@ class ChunkStore:
             path=str(path), settings=ChromaSettings(anonymized_telemetry=False, allow_reset=False)
         )
         self.name = collection
-        self._collection = self._client.get_or_create_collection(
-            name=collection, embedding_function=None, metadata={"hnsw:space": "cosine"}
+        self._collection = self._open(f"chunks_{collection}")
+        self._sentences = self._open(f"sentences_{collection}")
+
+    def _open(self, name: str):
+        return self._client.get_or_create_collection(
+            name=name, embedding_function=None, metadata={"hnsw:space": "cosine"}
         )
 
     def count(self) -> int:
         """Number of stored chunks."""
         return self._collection.count()
+
+    def add_sentences(self, sentences: Sequence[SentenceUnit], vectors: np.ndarray) -> None:
+        """Write sentence vectors (each pointing to its chunk)."""
+        for start in range(0, len(sentences), _WRITE_BATCH):
+            part = sentences[start : start + _WRITE_BATCH]
+            self._sentences.add(
+                ids=[u.unit_id for u in part],
+                embeddings=vectors[start : start + _WRITE_BATCH],
+                metadatas=[u.metadata() for u in part],
+            )
+
+    def query_sentences(self, vector: np.ndarray, n: int, where: dict[str, Any] | None = None) -> dict[str, float]:
+        """chunk id -> similarity of its best sentence among the ``n`` sentences nearest to ``vector``."""
+        total = self._sentences.count()
+        if total == 0:
+            return {}
+        got = self._sentences.query(
+            query_embeddings=[vector.tolist()], n_results=min(n, total), where=where, include=["metadatas", "distances"]
+        )
+        best: dict[str, float] = {}
+        for meta, dist in zip(got["metadatas"][0], got["distances"][0], strict=True):
+            if not meta or "chunk_id" not in meta:
+                continue  # a vector whose metadata a killed writer never committed: not ours to return
+            chunk_id = str(meta["chunk_id"])
+            best[chunk_id] = max(best.get(chunk_id, -1.0), 1.0 - float(dist))
+        return best
 
     def add(self, chunks: Sequence[Chunk], vectors: np.ndarray) -> None:
         """Write chunks with their vectors, through llama-index's Chroma integration."""
@@ -73,31 +107,90 @@ class ChunkStore:
             store.add(nodes[start : start + _WRITE_BATCH])
 
     def delete(self, ids: Iterable[str]) -> None:
-        """Remove chunks by id (missing ids are ignored)."""
+        """Remove chunks (and their sentences) by chunk id; missing ids are ignored."""
         ids = list(ids)
         for start in range(0, len(ids), _WRITE_BATCH):
-            self._collection.delete(ids=ids[start : start + _WRITE_BATCH])
+            part = ids[start : start + _WRITE_BATCH]
+            self._sentences.delete(where={"chunk_id": {"$in": part}})
+            self._collection.delete(ids=part)
 
     def ids_of(self, doc_id: str) -> list[str]:
-        """Every stored chunk id of one paper, any version."""
-        return list(self._collection.get(where={"doc_id": doc_id}, include=[])["ids"])
+        """Every stored chunk id of one paper, any version (sentences included via their chunk)."""
+        chunk_ids = set(self._collection.get(where={"doc_id": doc_id}, include=[])["ids"])
+        sentences = self._sentences.get(where={"doc_id": doc_id}, include=["metadatas"])["metadatas"]
+        chunk_ids.update(str(m["chunk_id"]) for m in sentences if m and "chunk_id" in m)
+        return sorted(chunk_ids)
+
+    def all_chunk_ids(self) -> set[str]:
+        """Chunk ids present in either collection (sentences name their chunk)."""
+        ids = set(self._collection.get(include=[])["ids"])
+        ids.update(
+            str(m["chunk_id"]) for m in self._sentences.get(include=["metadatas"])["metadatas"] if m and "chunk_id" in m
+        )
+        return ids
+
+    def sentence_count(self) -> int:
+        """Number of stored sentence vectors."""
+        return self._sentences.count()
 
     def get(self, ids: Sequence[str]) -> list[StoredChunk]:
         """Chunks by id, in the order asked."""
         if not ids:
             return []
-        got = self._collection.get(ids=list(ids), include=["documents", "metadatas"])
+        got = self._get(ids, ["documents", "metadatas"])
         by_id = {
             cid: StoredChunk(cid, doc or "", _clean_meta(meta or {}))
             for cid, doc, meta in zip(got["ids"], got["documents"], got["metadatas"], strict=True)
         }
         return [by_id[i] for i in ids if i in by_id]
 
+    def _get(self, ids: Sequence[str], include: list[str]) -> dict[str, list]:
+        """``collection.get`` by ids that survives records left half-written by a killed writer.
+
+        After a SIGKILL in the middle of an ``add``, Chroma can hold ids whose vectors were never
+        written; a batch ``get`` touching them fails as a whole. Then fetch one by one and skip those
+        (they are never live: the manifest had not switched to them yet; the next ingest removes them).
+        """
+        from chromadb.errors import ChromaError
+
+        try:
+            return self._collection.get(ids=list(ids), include=include)
+        except ChromaError:
+            merged: dict[str, list] = {"ids": [], **{key: [] for key in include}}
+            for cid in ids:
+                try:
+                    one = self._collection.get(ids=[cid], include=include)
+                except ChromaError:
+                    continue
+                for key in merged:
+                    merged[key].extend(one[key])
+            return merged
+
+    def unreadable(self, ids: Sequence[str]) -> set[str]:
+        """The ids among ``ids`` whose vector or record cannot be read back (checked in one call when healthy)."""
+        from chromadb.errors import ChromaError
+
+        ids = list(ids)
+        if not ids:
+            return set()
+        try:
+            got = self._collection.get(ids=ids, include=["embeddings"])
+            return set(ids) - set(got["ids"])
+        except ChromaError:
+            bad = set()
+            for cid in ids:
+                try:
+                    if not self._collection.get(ids=[cid], include=["embeddings"])["ids"]:
+                        bad.add(cid)
+                except ChromaError:
+                    bad.add(cid)
+            return bad
+
     def similarities(self, ids: Sequence[str], vector: np.ndarray) -> dict[str, float]:
         """Cosine similarity of stored chunks (by id) to ``vector`` (unit-length vectors assumed)."""
         if not ids:
             return {}
-        got = self._collection.get(ids=list(ids), include=["embeddings"])
+        got = self._get(ids, ["embeddings"])
         return {
             cid: float(np.dot(np.asarray(emb, dtype=np.float32), vector))
             for cid, emb in zip(got["ids"], got["embeddings"], strict=True)

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import hashlib
 import re
-from dataclasses import dataclass
+from bisect import bisect_right
+from dataclasses import dataclass, field
 
 from mmqa.parsing.text import sentence_spans
 from mmqa.parsing.tokens import TokenCounter
@@ -25,24 +26,40 @@ class SectionText:
 
     section: Section
     text: str
-    starts: list[int]  # offset where each piece starts
-    pages: list[int]  # page of each piece
+    starts: list[int]  # offset where each line starts
+    pages: list[int]  # page of each line
+    paragraph_starts: set[int] = field(default_factory=set)  # offsets where a paragraph or list item starts
 
     def page_at(self, offset: int) -> int:
         """The page of the character at ``offset``."""
-        page = self.pages[0] if self.pages else self.section.page_start
-        for start, pg in zip(self.starts, self.pages, strict=True):
-            if start > offset:
-                break
-            page = pg
-        return page
+        if not self.pages:
+            return self.section.page_start
+        return self.pages[max(0, bisect_right(self.starts, offset) - 1)]
+
+
+_BULLETS = ("•", "◦", "▪", "‣", "∙")
+
+
+def _typical_widths(lines: list[tuple[int, str]]) -> dict[int, float]:
+    widths: dict[int, list[int]] = {}
+    for page, line in lines:
+        if len(line.strip()) > 20:
+            widths.setdefault(page, []).append(len(line.strip()))
+    return {page: sorted(ws)[len(ws) // 2] for page, ws in widths.items()}
 
 
 def section_text(section: Section, lines: list[tuple[int, str]]) -> SectionText:
-    """Join (page, line) pairs into running text, undoing hyphenation at line ends."""
+    """Join (page, line) pairs into running text, undoing hyphenation at line ends.
+
+    A line starts a paragraph when it opens a list item, or when the line before it ended a
+    sentence well short of the page's usual line width.
+    """
+    widths = _typical_widths(lines)
     text = ""
     starts: list[int] = []
     pages: list[int] = []
+    paragraphs: set[int] = set()
+    previous = ""
     for page, raw in lines:
         line = raw.strip()
         if not line:
@@ -51,10 +68,14 @@ def section_text(section: Section, lines: list[tuple[int, str]]) -> SectionText:
             text = text[:-1]
         elif text:
             text += " "
+        short_previous = previous.endswith((".", ":", "!", "?")) and len(previous) < 0.8 * widths.get(page, 80)
+        if line.startswith(_BULLETS) or short_previous:
+            paragraphs.add(len(text))
         starts.append(len(text))
         pages.append(page)
         text += line
-    return SectionText(section, text, starts, pages)
+        previous = line
+    return SectionText(section, text, starts, pages, paragraphs)
 
 
 def _content_hash(text: str) -> str:
@@ -162,13 +183,15 @@ class Chunker:
         current: list[tuple[int, int, int]] = []
         used = 0
         for piece in pieces:
-            # A chunk never spans more than two pages, so its citation stays precise.
+            # A chunk never spans more than two pages, so its citation stays precise; a chunk that is
+            # reasonably full ends where a paragraph or list item ends, so it stays on one topic.
             too_far = bool(current) and st.page_at(max(piece[0], piece[1] - 1)) - st.page_at(current[0][0]) >= 2
-            if current and (used + piece[2] + 1 > budget or too_far):
+            new_paragraph = piece[0] in st.paragraph_starts and used >= self.settings.paragraph_min_tokens
+            if current and (used + piece[2] + 1 > budget or too_far or new_paragraph):
                 groups.append(current)
                 keep = current[-self.settings.overlap_sentences :] if self.settings.overlap_sentences else []
                 keep = [p for p in keep if p[2] <= budget // 4 and p is not current[0]]
-                if too_far or sum(p[2] + 1 for p in keep) + piece[2] + 1 > budget:
+                if too_far or new_paragraph or sum(p[2] + 1 for p in keep) + piece[2] + 1 > budget:
                     keep = []
                 current, used = list(keep), sum(p[2] + 1 for p in keep)
             current.append(piece)

@@ -16,8 +16,9 @@ from mmqa.settings import RetrievalSettings
 class HybridRetriever:
     """Ranks chunks for a query; only chunks of the manifest's current paper versions are returned.
 
-    Candidates are the union of the dense and BM25 top lists; each candidate gets *both* scores
-    (its cosine from stored vectors, its BM25 score from the lexical index) before fusion.
+    Candidates are the union of three top lists: nearest chunks, chunks of the nearest sentences,
+    and BM25. Every candidate then gets *both* scores before fusion: dense = the closer of its
+    whole-chunk vector and its best sentence; lexical = its BM25 score.
     """
 
     def __init__(self, settings: RetrievalSettings, store: ChunkStore, bm25: BM25Index, manifest: Manifest) -> None:
@@ -25,44 +26,52 @@ class HybridRetriever:
         self.store = store
         self.bm25 = bm25
         self.manifest = manifest
+        self.live_ids = manifest.live_chunk_ids()
+
+    def corpus_mentions(self, name: str, depth: int = 30) -> bool:
+        """Does any indexed passage name ``name``? (BM25 finds candidates; the text decides.)"""
+        from mmqa.answering.lexical import mentions
+
+        hits = self.bm25.search(name, depth)
+        return any(mentions(name, c.text) for c in self.store.get([e.chunk_id for e, _ in hits]))
 
     def retrieve(
         self, query: str, query_vector: np.ndarray, k: int, filters: SearchFilter | None = None
     ) -> list[Passage]:
         """The ``k`` best passages for ``query`` (its embedding is ``query_vector``)."""
         docs, sections = (filters or SearchFilter()).resolve(self.manifest)
-        live = self.manifest.live_shas()
+        where = SearchFilter.chroma_where(docs, sections)
         n = max(self.settings.candidates, k)
 
-        dense_hits = [
-            c
-            for c in self.store.query(query_vector, n, SearchFilter.chroma_where(docs, sections))
-            if live.get(str(c.meta.get("doc_id"))) == c.meta.get("paper_sha")
-        ]
-        dense = {c.chunk_id: float(c.similarity or 0.0) for c in dense_hits}
+        chunk_hits = [c for c in self.store.query(query_vector, n, where) if c.chunk_id in self.live_ids]
+        chunk_sim = {c.chunk_id: float(c.similarity or 0.0) for c in chunk_hits}
+        sentence_sim = {
+            cid: sim
+            for cid, sim in self.store.query_sentences(query_vector, 2 * n, where).items()
+            if cid in self.live_ids
+        }
         mask = None if docs is None and sections is None else self.bm25.mask(docs=docs, sections=sections)
         lexical_hits = self.bm25.search(query, n, mask)
-        all_bm25 = self.bm25.scores(query) if self.settings.fusion == "convex" else None
+
+        candidates = list(dict.fromkeys([*chunk_sim, *sentence_sim, *(e.chunk_id for e, _ in lexical_hits)]))
+        chunk_sim.update(self.store.similarities([c for c in candidates if c not in chunk_sim], query_vector))
+        dense = {c: max(chunk_sim.get(c, -1.0), sentence_sim.get(c, -1.0)) for c in candidates}
+        all_bm25 = self.bm25.scores(query)
+        position = self.bm25.positions()
+        lexical = {c: float(all_bm25[position[c]]) if c in position and len(all_bm25) else 0.0 for c in candidates}
 
         if self.settings.fusion == "rrf":
             fused = reciprocal_rank_fusion(
-                [list(dense), [e.chunk_id for e, _ in lexical_hits]],
+                [sorted(dense, key=dense.__getitem__, reverse=True),
+                 [c for c in sorted(lexical, key=lexical.__getitem__, reverse=True) if lexical[c] > 0]],
                 [self.settings.dense_weight, 1 - self.settings.dense_weight],
                 self.settings.rrf_k,
-            )
-            lexical = {e.chunk_id: s for e, s in lexical_hits}
+            )  # fmt: skip
         else:
-            missing_dense = [e.chunk_id for e, _ in lexical_hits if e.chunk_id not in dense]
-            dense.update(self.store.similarities(missing_dense, query_vector))
-            position = {e.chunk_id: i for i, e in enumerate(self.bm25.entries)}
-            lexical = {
-                cid: float(all_bm25[position[cid]]) if cid in position and all_bm25 is not None else 0.0
-                for cid in dense
-            }
             fused = convex_fusion(dense, lexical, self.settings.dense_weight)
 
-        by_id: dict[str, StoredChunk] = {c.chunk_id: c for c in dense_hits}
-        by_id.update({c.chunk_id: c for c in self.store.get([cid for cid, _ in fused if cid not in by_id])})
+        by_id: dict[str, StoredChunk] = {c.chunk_id: c for c in chunk_hits}
+        by_id.update({c.chunk_id: c for c in self.store.get([cid for cid, _ in fused[: 4 * k] if cid not in by_id])})
         ranked = diversify(
             [cid for cid, _ in fused if cid in by_id],
             lambda cid: (by_id[cid].meta.get("doc_id"), by_id[cid].meta.get("section")),

