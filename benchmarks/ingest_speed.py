@@ -67,7 +67,7 @@ def embedding_throughput(home: Path) -> dict[str, float]:
     from mmqa.settings import EmbeddingSettings, Settings
 
     settings = Settings.load(home=home)
-    store = ChunkStore(home / "chroma", settings.index_key())
+    store = ChunkStore(home / "chroma", settings.index_key(), settings.chroma_url)
     texts = [indexed_text(c.meta, c.text) for c in store.all()]
     onnx = Embedder(EmbeddingSettings(backend="onnx"), home / "models")
     torch = Embedder(EmbeddingSettings(backend="torch"))

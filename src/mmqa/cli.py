@@ -63,7 +63,10 @@ def _print_json(data: dict[str, Any]) -> None:
 
 @app.command()
 def ingest(
-    paths: Annotated[list[Path], typer.Argument(help="PDF files or folders of PDFs.")],
+    sources: Annotated[list[str], typer.Argument(help="PDF files, folders of PDFs, or arxiv:ID[vN].")],
+    from_dir: Annotated[
+        Path | None, typer.Option("--from", help="Take arxiv:ID papers from this folder (ID.pdf / IDvN.pdf).")
+    ] = None,
     home: HomeOpt = None,
     json_out: JsonOpt = False,
     verbose: VerboseOpt = False,
@@ -73,7 +76,7 @@ def ingest(
 
     service = _service(home, verbose)
     with IngestProgressView(enabled=not json_out) as view:
-        report = service.ingest(paths, observer=view)
+        report = service.ingest(list(sources), observer=view, from_dir=from_dir)
     if json_out:
         _print_json({"files": [f.__dict__ for f in report.files], "ok": report.ok})
     else:
@@ -157,6 +160,26 @@ def remove(doc_id: Annotated[str, typer.Argument(help="The doc id to drop.")], h
 
     removed = _service(home).remove(doc_id)
     out_console().print(f"removed {doc_id} ({removed} chunks)")
+
+
+@app.command("serve-db")
+def serve_db(
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    host: Annotated[str, typer.Option(help="Address to bind (loopback by default).")] = "127.0.0.1",
+    path: Annotated[Path | None, typer.Option(help="Database folder (default: HOME/chroma-server).")] = None,
+    home: HomeOpt = None,
+) -> None:
+    """Run a Chroma server for several mmqa processes; point them at it with MMQA_CHROMA_URL=http://HOST:PORT."""
+    import shutil
+    import subprocess
+
+    from mmqa.settings import Settings
+
+    settings = Settings.load(home=home)
+    chroma = shutil.which("chroma") or str(Path(sys.executable).with_name("chroma"))
+    folder = path or settings.home / "chroma-server"
+    sys.stderr.write(f"mmqa: Chroma server on http://{host}:{port} (data in {folder}); set MMQA_CHROMA_URL to use it\n")
+    raise typer.Exit(subprocess.call([chroma, "run", "--path", str(folder), "--host", host, "--port", str(port)]))
 
 
 @app.command("eval")

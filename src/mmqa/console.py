@@ -44,16 +44,23 @@ class IngestProgressView:
         )
         self._files = None
         self._embed = None
+        self._started = False
 
     def __enter__(self) -> IngestProgressView:
-        self._progress.__enter__()
-        return self
+        return self  # the live display starts with the first file, so early errors print cleanly
 
     def __exit__(self, *exc: object) -> None:
-        self._progress.__exit__(*exc)
+        if self._started:
+            self._progress.__exit__(*exc)
+
+    def _start(self) -> None:
+        if not self._started:
+            self._progress.__enter__()
+            self._started = True
 
     def file_started(self, path: Path, index: int, total: int) -> None:
         """Advance the files bar and reset the embedding bar."""
+        self._start()
         if self._files is None:
             self._files = self._progress.add_task("papers", total=total)
         self._progress.update(self._files, completed=index, description=f"papers: {escape(path.name)}")

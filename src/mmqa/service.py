@@ -73,7 +73,7 @@ class MMQA:
         if self._store is None:
             from mmqa.index.store import ChunkStore
 
-            self._store = ChunkStore(self.settings.home / "chroma", f"chunks_{self.index_key}")
+            self._store = ChunkStore(self.settings.home / "chroma", self.index_key, self.settings.chroma_url)
         return self._store
 
     @property
@@ -94,13 +94,39 @@ class MMQA:
         return Ingestor(self.settings, self.embedder, self.store, self.bm25, self.manifest_path)
 
     # -- writing ----------------------------------------------------------------------------
-    def ingest(self, paths: list[Path], observer: IngestObserver | None = None) -> IngestReport:
-        """Add or update PDFs (files or folders). Unchanged files are skipped by content hash."""
+    def ingest(
+        self, sources: list[Path | str], observer: IngestObserver | None = None, from_dir: Path | None = None
+    ) -> IngestReport:
+        """Add or update papers: PDF files, folders of PDFs, or 'arxiv:ID[vN]' (downloaded, or taken
+        from ``from_dir``). Unchanged files are skipped by content hash; bad ones are reported."""
         from mmqa.index.lock import WriterLock
+        from mmqa.ingestion import FileResult
 
+        paths: list[Path] = []
+        failed: list[FileResult] = []
+        for source in sources:
+            text = str(source)
+            if text.lower().startswith("arxiv:"):
+                try:
+                    paths.append(self.fetch_arxiv(text, from_dir))
+                except MMQAError as exc:
+                    failed.append(FileResult(text, "failed", reason=str(exc)))
+            else:
+                paths.append(Path(source))
         with WriterLock(self.settings.home):
             report = self._ingestor().ingest(paths, observer)
+        report.files[:0] = failed
+        if observer is not None:
+            for result in failed:
+                observer.file_done(result)
         return report
+
+    def fetch_arxiv(self, arxiv_id: str, from_dir: Path | None = None) -> Path:
+        """A local PDF for an arXiv id: cached, from ``from_dir``, or downloaded (unless offline)."""
+        from mmqa.acquire.arxiv import ArxivClient, ArxivId
+
+        client = ArxivClient(self.settings.arxiv, self.settings.home / "papers")
+        return client.fetch(ArxivId.parse(arxiv_id), from_dir)
 
     def remove(self, doc_id: str) -> int:
         """Drop one paper and its chunks; returns the number of chunks removed."""
@@ -203,6 +229,7 @@ class MMQA:
             "home": str(self.settings.home),
             "index_key": self.index_key,
             "collection": f"chunks_{self.index_key}",
+            "chroma": self.settings.chroma_url or str(self.settings.home / "chroma"),
             "embedding_model": self.settings.embedding.model,
             "answer_backend": self.settings.answer.backend,
             "papers": papers,

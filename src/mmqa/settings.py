@@ -12,7 +12,7 @@ import json
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -99,17 +99,49 @@ class AnswerSettings(BaseModel):
     )
 
 
+class ArxivSettings(BaseModel):
+    """Where and how politely papers are downloaded."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    url: str = Field("https://arxiv.org", description="arXiv (or a mirror / test server); PDFs at URL/pdf/ID.")
+    offline: bool = Field(False, description="Never touch the network; only cached or local PDFs.")
+    delay: float = Field(3.0, ge=0, description="Seconds between two requests (arXiv asks for a few).")
+    timeout: float = Field(60.0, gt=0, description="Seconds before a request is abandoned.")
+    retries: int = Field(4, ge=1, description="Attempts per download.")
+    backoff: float = Field(5.0, ge=0, description="First retry wait in seconds; doubles each time.")
+
+
 class Settings(BaseSettings):
     """Everything mmqa can be configured with."""
 
     model_config = SettingsConfigDict(env_prefix="MMQA_", env_nested_delimiter="__", extra="forbid")
 
     home: Path = Field(default_factory=_default_home, description="Data home: index, caches, manifest.")
+    chroma_url: str | None = Field(
+        None,
+        description="A Chroma server (http://host:port) instead of the embedded database in HOME/chroma; "
+        "needed when several processes use one index.",
+    )
+    offline: bool = Field(False, description="MMQA_OFFLINE=1: no network access at all (same as arxiv.offline).")
+    arxiv_url: str | None = Field(
+        None, description="MMQA_ARXIV_URL: shorthand for arxiv.url (a mirror or test server)."
+    )
+    arxiv: ArxivSettings = ArxivSettings()
     parsing: ParsingSettings = ParsingSettings()
     chunking: ChunkSettings = ChunkSettings()
     embedding: EmbeddingSettings = EmbeddingSettings()
     retrieval: RetrievalSettings = RetrievalSettings()
     answer: AnswerSettings = AnswerSettings()
+
+    @model_validator(mode="after")
+    def _apply_shorthands(self) -> Settings:
+        """MMQA_OFFLINE and MMQA_ARXIV_URL are the documented names; they feed the arxiv sub-settings."""
+        if self.offline and not self.arxiv.offline:
+            self.arxiv = self.arxiv.model_copy(update={"offline": True})
+        if self.arxiv_url and self.arxiv.url != self.arxiv_url:
+            self.arxiv = self.arxiv.model_copy(update={"url": self.arxiv_url})
+        return self
 
     @classmethod
     def load(cls, **overrides: Any) -> Settings:

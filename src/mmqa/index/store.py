@@ -32,6 +32,27 @@ class StoredChunk:
     similarity: float | None = None
 
 
+def _http_client(url: str, chroma_settings):
+    """A client for a Chroma server (``http://host:port``), with a clear error when it is not there."""
+    from urllib.parse import urlparse
+
+    import chromadb
+
+    from mmqa.errors import MMQAError
+
+    parsed = urlparse(url)
+    if parsed.scheme not in {"http", "https"} or not parsed.hostname:
+        raise MMQAError(f"MMQA_CHROMA_URL={url!r}: expected http://host:port")
+    try:
+        client = chromadb.HttpClient(
+            host=parsed.hostname, port=parsed.port or 8000, ssl=parsed.scheme == "https", settings=chroma_settings
+        )
+        client.heartbeat()
+    except Exception as exc:  # connection refused, DNS, TLS: all mean the same to the user
+        raise MMQAError(f"cannot reach the Chroma server at {url} ({type(exc).__name__}); is it running?") from exc
+    return client
+
+
 def _clean_meta(meta: dict[str, Any]) -> dict[str, Any]:
     """Drop the bookkeeping keys llama-index adds (``_node_content`` etc.)."""
     return {k: v for k, v in meta.items() if not k.startswith("_") and k not in {"document_id", "ref_doc_id"}}
@@ -40,14 +61,17 @@ def _clean_meta(meta: dict[str, Any]) -> dict[str, Any]:
 class ChunkStore:
     """One Chroma collection holding every chunk of every indexed paper."""
 
-    def __init__(self, path: Path, collection: str) -> None:
+    def __init__(self, path: Path, collection: str, url: str | None = None) -> None:
+        """Open (or create) the collections in an embedded database at ``path``, or on a server at ``url``."""
         import chromadb
         from chromadb.config import Settings as ChromaSettings
 
-        path.mkdir(parents=True, exist_ok=True)
-        self._client = chromadb.PersistentClient(
-            path=str(path), settings=ChromaSettings(anonymized_telemetry=False, allow_reset=False)
-        )
+        chroma_settings = ChromaSettings(anonymized_telemetry=False, allow_reset=False)
+        if url:
+            self._client = _http_client(url, chroma_settings)
+        else:
+            path.mkdir(parents=True, exist_ok=True)
+            self._client = chromadb.PersistentClient(path=str(path), settings=chroma_settings)
         self.name = collection
         self._collection = self._open(f"chunks_{collection}")
         self._sentences = self._open(f"sentences_{collection}")

@@ -102,11 +102,11 @@ def _outline(reader) -> list[OutlineEntry]:
 
 
 def _page_labels(reader) -> tuple[list[str], bool]:
-    has_labels = "/PageLabels" in reader.trailer["/Root"]
     try:
+        has_labels = "/PageLabels" in reader.trailer["/Root"]
         labels = list(reader.page_labels)
     except Exception:
-        labels = []
+        has_labels, labels = False, []
     if len(labels) != len(reader.pages):
         labels = [str(i + 1) for i in range(len(reader.pages))]
     return labels, has_labels
@@ -145,9 +145,23 @@ def _title_from_fonts(page) -> str:
 
 
 def read_pdf(path: Path) -> RawPdf:
-    """Read ``path`` into a RawPdf. Pages whose text cannot be extracted are recorded in ``lost_pages``."""
+    """Read ``path`` into a RawPdf. Pages whose text cannot be extracted are recorded in ``lost_pages``.
+
+    Raises InputError, and nothing else, for any file that cannot be read.
+    """
     check_pdf_file(path)
     reader = _open_reader(path)
+    try:
+        return _read(path, reader)
+    except InputError:
+        raise
+    except RecursionError as exc:
+        raise InputError(str(path), "unreadable PDF (nested too deeply)") from exc
+    except Exception as exc:  # pypdf raises many types on damaged files; all mean the same here
+        raise InputError(str(path), f"unreadable PDF ({type(exc).__name__}: {exc})") from exc
+
+
+def _read(path: Path, reader) -> RawPdf:
     page_lines: list[list[str]] = []
     lost: list[int] = []
     for number, page in enumerate(reader.pages, start=1):
@@ -159,6 +173,8 @@ def read_pdf(path: Path) -> RawPdf:
             lost.append(number)
         page_lines.append([normalize(line) for line in text.split("\n")])
     if not any(line.strip() for lines in page_lines for line in lines):
+        if lost:
+            raise InputError(str(path), f"no page could be read ({len(lost)} pages damaged)")
         raise InputError(str(path), "no text layer (scanned or image-only PDF; OCR it first)")
     labels, has_labels = _page_labels(reader)
     title = _title_from_fonts(reader.pages[0]) if reader.pages else ""

@@ -1,0 +1,1 @@
+"""Acquiring papers: arXiv downloads (rate-limited, retried, cached) and offline folders."""

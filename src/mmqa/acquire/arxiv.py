@@ -1,0 +1,141 @@
+"""Downloading arXiv PDFs politely: one request every few seconds, retries with backoff, a timeout,
+atomic writes into a local cache, and an offline switch.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+
+from mmqa import __version__
+from mmqa.errors import MMQAError
+from mmqa.settings import ArxivSettings
+
+log = logging.getLogger(__name__)
+
+_ID = re.compile(r"^(?:arxiv:)?(\d{4}\.\d{4,5})(v\d{1,3})?$", re.IGNORECASE)
+USER_AGENT = f"mmqa/{__version__} (offline-first research QA; polite single-request client)"
+
+
+@dataclass(frozen=True)
+class ArxivId:
+    """A bare arXiv id ('2304.08485') and an optional version ('v2')."""
+
+    id: str
+    version: str = ""
+
+    @classmethod
+    def parse(cls, text: str) -> ArxivId:
+        """Parse 'arxiv:2304.08485v2', '2304.08485' ...; anything else (paths included) is refused."""
+        match = _ID.match(text.strip())
+        if not match:
+            raise MMQAError(f"not an arXiv id: {text!r} (expected e.g. arxiv:2304.08485 or 2304.08485v2)")
+        return cls(match.group(1), (match.group(2) or "").lower())
+
+    @property
+    def filename(self) -> str:
+        """'2304.08485v2.pdf': safe by construction (digits, dot, 'v')."""
+        return f"{self.id}{self.version}.pdf"
+
+    def __str__(self) -> str:
+        return f"{self.id}{self.version}"
+
+
+def looks_like_pdf(path: Path) -> str | None:
+    """None if ``path`` is a complete PDF, else what is wrong with it."""
+    size = path.stat().st_size
+    with path.open("rb") as handle:
+        head = handle.read(1024)
+        handle.seek(max(0, size - 2048))
+        tail = handle.read()
+    if not head.startswith(b"%PDF-"):
+        preview = head[:12].decode("latin-1", "replace")
+        return f"not a PDF (starts with {preview!r})"
+    if b"%%EOF" not in tail:
+        return "truncated PDF (no %%EOF marker)"
+    return None
+
+
+class ArxivClient:
+    """Fetches PDFs into ``cache_dir``; a paper already there is never downloaded again."""
+
+    def __init__(self, settings: ArxivSettings, cache_dir: Path) -> None:
+        self.settings = settings
+        self.cache_dir = cache_dir
+        self._last_request = 0.0
+        self.requests = 0
+
+    def cached(self, paper: ArxivId) -> Path | None:
+        """The cached PDF of ``paper`` (for an unversioned id: any cached version, newest first)."""
+        exact = self.cache_dir / paper.filename
+        if exact.exists():
+            return exact
+        if not paper.version:
+            versions = sorted(self.cache_dir.glob(f"{paper.id}v*.pdf"), key=lambda p: int(p.stem.split("v")[-1]))
+            if versions:
+                return versions[-1]
+        return None
+
+    def fetch(self, paper: ArxivId, from_dir: Path | None = None) -> Path:
+        """A local PDF of ``paper``: from the cache, from ``from_dir``, or downloaded (unless offline)."""
+        if from_dir is not None:
+            return self._from_dir(paper, from_dir)
+        hit = self.cached(paper)
+        if hit is not None:
+            return hit
+        if self.settings.offline:
+            raise MMQAError(f"arXiv {paper}: not in the cache {self.cache_dir} and MMQA_OFFLINE=1 forbids downloading")
+        return self._download(paper)
+
+    def _from_dir(self, paper: ArxivId, folder: Path) -> Path:
+        candidates = [folder / paper.filename] if paper.version else sorted(folder.glob(f"{paper.id}*.pdf"))
+        for path in reversed(candidates):
+            if path.exists() and re.fullmatch(rf"{re.escape(paper.id)}(v\d+)?\.pdf", path.name):
+                return path
+        raise MMQAError(f"arXiv {paper}: no {paper.filename} in {folder}")
+
+    def _wait_turn(self) -> None:
+        wait = self._last_request + self.settings.delay - time.monotonic()
+        if wait > 0:
+            time.sleep(wait)
+        self._last_request = time.monotonic()
+
+    def _download(self, paper: ArxivId) -> Path:
+        url = f"{self.settings.url.rstrip('/')}/pdf/{paper}"
+        self.cache_dir.mkdir(parents=True, exist_ok=True)
+        tmp = self.cache_dir / f".{paper.filename}.{os.getpid()}.part"
+        last_error = ""
+        for attempt in range(1, self.settings.retries + 1):
+            self._wait_turn()
+            self.requests += 1
+            try:
+                request = urllib.request.Request(url, headers={"User-Agent": USER_AGENT})
+                with urllib.request.urlopen(request, timeout=self.settings.timeout) as response, tmp.open("wb") as out:
+                    while block := response.read(1 << 16):
+                        out.write(block)
+                problem = looks_like_pdf(tmp)
+                if problem is None:
+                    target = self.cache_dir / paper.filename
+                    os.replace(tmp, target)
+                    return target
+                last_error = problem
+            except urllib.error.HTTPError as exc:
+                last_error = f"HTTP {exc.code}"
+                if exc.code == 404:
+                    tmp.unlink(missing_ok=True)
+                    raise MMQAError(f"arXiv {paper}: not found at {url}") from exc
+            except (urllib.error.URLError, TimeoutError, OSError) as exc:
+                last_error = f"{type(exc).__name__}: {getattr(exc, 'reason', exc)}"
+            tmp.unlink(missing_ok=True)
+            if attempt < self.settings.retries:
+                backoff = self.settings.backoff * 2 ** (attempt - 1)
+                log.warning("arXiv %s: %s; retrying in %.1f s (%d/%d)", paper, last_error, backoff, attempt,
+                            self.settings.retries)  # fmt: skip
+                time.sleep(backoff)
+        raise MMQAError(f"arXiv {paper}: download failed after {self.settings.retries} tries ({last_error})")

@@ -1,0 +1,134 @@
+"""The arXiv client against a real HTTP server on 127.0.0.1 serving the real corpus PDFs at arXiv paths."""
+
+from __future__ import annotations
+
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+
+from mmqa.acquire.arxiv import ArxivClient, ArxivId
+from mmqa.errors import MMQAError
+from mmqa.settings import ArxivSettings
+from tests.conftest import CORPUS
+
+
+class FakeArxiv:
+    """Serves /pdf/<id>[vN] from the shared corpus; faults are queued per request."""
+
+    def __init__(self) -> None:
+        self.faults: list[str] = []  # "503", "slow", "truncated", "html"
+        self.hits: list[tuple[float, str]] = []
+        outer = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args) -> None:
+                pass
+
+            def do_GET(self) -> None:
+                outer.hits.append((time.monotonic(), self.path))
+                fault = outer.faults.pop(0) if outer.faults else ""
+                paper = self.path.rsplit("/", 1)[-1].split("v")[0]
+                source = CORPUS / f"{paper}.pdf"
+                if fault == "503" or not source.exists():
+                    self.send_response(503 if fault else 404)
+                    self.end_headers()
+                    return
+                body = source.read_bytes()
+                if fault == "truncated":
+                    body = body[: len(body) // 2]
+                if fault == "html":
+                    body = b"<html><body>rate limited</body></html>"
+                if fault == "slow":
+                    time.sleep(1.5)
+                try:
+                    self.send_response(200)
+                    self.send_header("Content-Type", "application/pdf")
+                    self.send_header("Content-Length", str(len(body)))
+                    self.end_headers()
+                    self.wfile.write(body)
+                except (BrokenPipeError, ConnectionResetError):
+                    pass  # the client gave up (the timeout test): expected
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+
+@pytest.fixture
+def arxiv():
+    fake = FakeArxiv()
+    yield fake
+    fake.server.shutdown()
+
+
+def _client(arxiv: FakeArxiv, tmp_path: Path, **overrides) -> ArxivClient:
+    options = {"url": arxiv.url, "delay": 0.0, "timeout": 5.0, "retries": 3, "backoff": 0.05, **overrides}
+    settings = ArxivSettings(**options)
+    return ArxivClient(settings, tmp_path / "papers")
+
+
+def test_download_then_cache_hit(arxiv, tmp_path):
+    client = _client(arxiv, tmp_path)
+    path = client.fetch(ArxivId.parse("arxiv:1512.03385v1"))
+    assert path.name == "1512.03385v1.pdf"
+    assert path.read_bytes() == (CORPUS / "1512.03385.pdf").read_bytes()
+    assert client.fetch(ArxivId.parse("1512.03385v1")) == path
+    assert client.fetch(ArxivId.parse("1512.03385")) == path  # unversioned id: newest cached version
+    assert len(arxiv.hits) == 1 and arxiv.hits[0][1] == "/pdf/1512.03385v1"
+
+
+def test_rate_limit_between_requests(arxiv, tmp_path):
+    client = _client(arxiv, tmp_path, delay=0.6)
+    client.fetch(ArxivId.parse("1512.03385"))
+    client.fetch(ArxivId.parse("1706.03762"))
+    assert arxiv.hits[1][0] - arxiv.hits[0][0] >= 0.55
+
+
+def test_retry_after_503(arxiv, tmp_path):
+    arxiv.faults = ["503", "503"]
+    path = _client(arxiv, tmp_path).fetch(ArxivId.parse("1706.03762"))
+    assert path.exists() and len(arxiv.hits) == 3
+
+
+def test_timeout_then_success(arxiv, tmp_path):
+    arxiv.faults = ["slow"]
+    client = _client(arxiv, tmp_path, timeout=0.5)
+    path = client.fetch(ArxivId.parse("1706.03762"))
+    assert path.exists() and len(arxiv.hits) == 2
+
+
+def test_truncated_or_html_download_is_never_cached(arxiv, tmp_path):
+    arxiv.faults = ["truncated", "html", "truncated"]
+    client = _client(arxiv, tmp_path)
+    with pytest.raises(MMQAError, match=r"download failed after 3 tries \(truncated PDF"):
+        client.fetch(ArxivId.parse("1512.03385"))
+    assert list((tmp_path / "papers").iterdir()) == []  # no partial file left behind
+
+
+def test_offline_and_from_dir(arxiv, tmp_path):
+    client = _client(arxiv, tmp_path, offline=True)
+    with pytest.raises(MMQAError, match="MMQA_OFFLINE=1 forbids downloading"):
+        client.fetch(ArxivId.parse("2010.11929"))
+    assert client.fetch(ArxivId.parse("2010.11929"), from_dir=CORPUS) == CORPUS / "2010.11929.pdf"
+    assert arxiv.hits == []
+
+
+@pytest.mark.parametrize("bad", ["../../etc/passwd", "arxiv:1234", "2010.11929/../x", "arxiv:2010.11929v2.pdf"])
+def test_ids_cannot_name_paths(bad):
+    with pytest.raises(MMQAError, match="not an arXiv id"):
+        ArxivId.parse(bad)
+
+
+def test_ingest_arxiv_id_through_the_service(arxiv, tmp_path, settings_for):
+    from mmqa.service import MMQA
+
+    service = MMQA(settings_for(tmp_path / "home", **{"arxiv.url": arxiv.url, "arxiv.delay": 0.0}))
+    report = service.ingest(["arxiv:1706.03762v5", "arxiv:9999.99999"])
+    statuses = {f.path: f.status for f in report.files}
+    assert statuses["arxiv:9999.99999"] == "failed"
+    ok = next(f for f in report.files if f.status == "added")
+    assert ok.doc_id == "1706.03762"
+    assert service.manifest().papers["1706.03762"].version == "v5"
