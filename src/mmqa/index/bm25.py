@@ -92,11 +92,18 @@ class BM25Index:
 
     def search(self, query: str, n: int, allowed: np.ndarray | None = None) -> list[tuple[BM25Entry, float]]:
         """Top ``n`` (entry, score) pairs with a positive score; ``allowed`` is a 0/1 mask over entries."""
-        scores = self.scores(query)
+        return self.top(self.scores(query), n, allowed)
+
+    def top(self, scores: np.ndarray, n: int, allowed: np.ndarray | None = None) -> list[tuple[BM25Entry, float]]:
+        """The ``n`` best positive entries of a score vector from ``scores`` (zero-score padding dropped)."""
         if allowed is not None and len(scores):
             scores = np.where(allowed, scores, 0.0)
-        top = np.argsort(-scores)[:n]
-        return [(self.entries[int(i)], float(scores[i])) for i in top if scores[i] > 0]
+        if len(scores) > n:
+            best = np.argpartition(-scores, n)[:n]
+            best = best[np.argsort(-scores[best])]
+        else:
+            best = np.argsort(-scores)
+        return [(self.entries[int(i)], float(scores[i])) for i in best if scores[i] > 0]
 
     def positions(self) -> dict[str, int]:
         """chunk id -> row in the score vector returned by ``scores``."""

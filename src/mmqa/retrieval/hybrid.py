@@ -51,12 +51,12 @@ class HybridRetriever:
             if cid in self.live_ids
         }
         mask = None if docs is None and sections is None else self.bm25.mask(docs=docs, sections=sections)
-        lexical_hits = self.bm25.search(query, n, mask)
+        all_bm25 = self.bm25.scores(query)
+        lexical_hits = self.bm25.top(all_bm25, n, mask)
 
         candidates = list(dict.fromkeys([*chunk_sim, *sentence_sim, *(e.chunk_id for e, _ in lexical_hits)]))
         chunk_sim.update(self.store.similarities([c for c in candidates if c not in chunk_sim], query_vector))
         dense = {c: max(chunk_sim.get(c, -1.0), sentence_sim.get(c, -1.0)) for c in candidates}
-        all_bm25 = self.bm25.scores(query)
         position = self.bm25.positions()
         lexical = {c: float(all_bm25[position[c]]) if c in position and len(all_bm25) else 0.0 for c in candidates}
 
