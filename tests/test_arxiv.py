@@ -21,6 +21,8 @@ class FakeArxiv:
     def __init__(self) -> None:
         self.faults: list[str] = []  # "503", "slow", "truncated", "html"
         self.hits: list[tuple[float, str]] = []
+        self.versions: dict[str, str] = {}  # what the API announces: id -> latest version
+        self.files: dict[str, bytes] = {}  # URL path -> body, overriding the corpus
         outer = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -29,6 +31,8 @@ class FakeArxiv:
 
             def do_GET(self) -> None:
                 outer.hits.append((time.monotonic(), self.path))
+                if self.path.startswith("/api/query"):
+                    return self._feed()
                 fault = outer.faults.pop(0) if outer.faults else ""
                 paper = self.path.rsplit("/", 1)[-1].split("v")[0]
                 source = CORPUS / f"{paper}.pdf"
@@ -36,7 +40,7 @@ class FakeArxiv:
                     self.send_response(503 if fault else 404)
                     self.end_headers()
                     return
-                body = source.read_bytes()
+                body = outer.files.get(self.path) or source.read_bytes()
                 if fault == "truncated":
                     body = body[: len(body) // 2]
                 if fault == "html":
@@ -51,6 +55,18 @@ class FakeArxiv:
                     self.wfile.write(body)
                 except (BrokenPipeError, ConnectionResetError):
                     pass  # the client gave up (the timeout test): expected
+
+            def _feed(self) -> None:
+                # The arXiv API's Atom format: one <entry> per id, its <id> the abs URL with the version.
+                entries = "".join(
+                    f"<entry><id>http://arxiv.org/abs/{i}{v}</id><title>paper {i}</title></entry>"
+                    for i, v in outer.versions.items()
+                )
+                body = f'<?xml version="1.0"?><feed xmlns="http://www.w3.org/2005/Atom">{entries}</feed>'.encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/atom+xml")
+                self.end_headers()
+                self.wfile.write(body)
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
@@ -132,3 +148,26 @@ def test_ingest_arxiv_id_through_the_service(arxiv, tmp_path, settings_for):
     ok = next(f for f in report.files if f.status == "added")
     assert ok.doc_id == "1706.03762"
     assert service.manifest().papers["1706.03762"].version == "v5"
+
+
+def test_update_fetches_and_swaps_a_newer_version(arxiv, tmp_path, settings_for):
+    from mmqa.service import MMQA
+    from tests.pdf_factory import subset_pdf
+
+    service = MMQA(settings_for(tmp_path / "home", arxiv_url=arxiv.url, **{"arxiv.delay": 0.0}))
+    service.ingest(["arxiv:1512.03385v1"])
+    v2 = subset_pdf(CORPUS / "1512.03385.pdf", tmp_path / "v2.pdf", 9)  # the "new version": 9 pages
+    arxiv.files["/pdf/1512.03385v2"] = v2.read_bytes()
+    arxiv.versions = {"1512.03385": "v2"}
+
+    check = service.update(check_only=True)
+    assert check == [{"doc_id": "1512.03385", "version": "v1", "latest": "v2", "action": "newer version available"}]
+    assert service.manifest().papers["1512.03385"].version == "v1"
+
+    rows = service.update()
+    assert rows[0]["action"] == "updated"
+    record = service.manifest().papers["1512.03385"]
+    assert (record.version, record.pages) == ("v2", 9)
+    assert set(service.store.ids_of("1512.03385")) == set(record.chunk_ids)  # the old version is gone
+    assert service.update(check_only=True)[0]["action"] == "up to date"
+    assert any(path.startswith("/api/query?id_list=1512.03385") for _, path in arxiv.hits)

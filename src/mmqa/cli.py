@@ -154,6 +154,27 @@ def status(home: HomeOpt = None, json_out: JsonOpt = False) -> None:
 
 
 @app.command()
+def update(
+    check: Annotated[bool, typer.Option("--check", help="Only report newer versions; change nothing.")] = False,
+    home: HomeOpt = None,
+    json_out: JsonOpt = False,
+    verbose: VerboseOpt = False,
+) -> None:
+    """Ask arXiv for newer versions of every indexed arXiv paper and swap them in."""
+    from mmqa.console import IngestProgressView, print_update
+
+    service = _service(home, verbose)
+    with IngestProgressView(enabled=not json_out) as view:
+        rows = service.update(check_only=check, observer=view)
+    if json_out:
+        _print_json({"papers": rows})
+    else:
+        print_update(rows)
+    if any(row["action"].startswith("failed") for row in rows):
+        raise typer.Exit(1)
+
+
+@app.command()
 def remove(doc_id: Annotated[str, typer.Argument(help="The doc id to drop.")], home: HomeOpt = None) -> None:
     """Drop a paper and all its chunks from the index."""
     from mmqa.console import out_console

@@ -103,6 +103,19 @@ def print_ingest_report(report: IngestReport) -> None:
     out_console().print(summary)
 
 
+def print_update(rows: list[dict[str, str]]) -> None:
+    """One row per indexed arXiv paper: indexed version, latest version, what was done."""
+    if not rows:
+        out_console().print("no arXiv papers indexed")
+        return
+    table = Table(title="arXiv versions", title_justify="left")
+    for column in ("doc id", "indexed", "latest", "action"):
+        table.add_column(column)
+    for row in rows:
+        table.add_row(row["doc_id"], row["version"] or "-", row["latest"], escape(row["action"]))
+    out_console().print(table)
+
+
 def print_answer(answer: Answer) -> None:
     """The answer, then the numbered sources."""
     console = out_console()

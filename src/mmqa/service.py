@@ -36,6 +36,16 @@ class SearchResult:
         return {"query": self.query, "results": [p.to_result(i) for i, p in enumerate(self.passages, start=1)]}
 
 
+def _is_arxiv_id(doc_id: str) -> bool:
+    from mmqa.acquire.arxiv import _ID
+
+    return _ID.match(doc_id) is not None
+
+
+def _version_number(version: str) -> int:
+    return int(version[1:]) if version[1:].isdigit() else 0
+
+
 def clean_question(text: str) -> str:
     """Validate a question or query: non-empty, has a word, bounded length."""
     text = " ".join((text or "").split())
@@ -120,6 +130,34 @@ class MMQA:
             for result in failed:
                 observer.file_done(result)
         return report
+
+    def update(self, check_only: bool = False, observer: IngestObserver | None = None) -> list[dict[str, str]]:
+        """Ask arXiv for newer versions of every indexed arXiv paper; fetch and swap them in unless ``check_only``.
+
+        Returns one row per indexed arXiv paper: doc_id, indexed version, latest version, action.
+        """
+        from mmqa.acquire.arxiv import ArxivClient
+
+        manifest = self.manifest()
+        arxiv_papers = {d: r for d, r in manifest.papers.items() if _is_arxiv_id(d)}
+        client = ArxivClient(self.settings.arxiv, self.settings.home / "papers")
+        latest = client.latest_versions(sorted(arxiv_papers))
+        rows, to_fetch = [], []
+        for doc_id, record in sorted(arxiv_papers.items()):
+            newest = latest.get(doc_id, "")
+            newer = bool(newest) and _version_number(newest) > _version_number(record.version)
+            action = "up to date" if not newer else ("newer version available" if check_only else "updated")
+            rows.append({"doc_id": doc_id, "version": record.version, "latest": newest or "?", "action": action})
+            if newer and not check_only:
+                to_fetch.append(f"arxiv:{doc_id}{newest}")
+        if to_fetch:
+            report = self.ingest(to_fetch, observer)
+            failed = {f.path: f.reason for f in report.failed}
+            for row in rows:
+                key = f"arxiv:{row['doc_id']}{row['latest']}"
+                if key in failed:
+                    row["action"] = f"failed: {failed[key]}"
+        return rows
 
     def fetch_arxiv(self, arxiv_id: str, from_dir: Path | None = None) -> Path:
         """A local PDF for an arXiv id: cached, from ``from_dir``, or downloaded (unless offline)."""

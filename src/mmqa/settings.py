@@ -105,6 +105,7 @@ class ArxivSettings(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     url: str = Field("https://arxiv.org", description="arXiv (or a mirror / test server); PDFs at URL/pdf/ID.")
+    api_url: str = Field("https://export.arxiv.org", description="arXiv API (Atom feed at URL/api/query).")
     offline: bool = Field(False, description="Never touch the network; only cached or local PDFs.")
     delay: float = Field(3.0, ge=0, description="Seconds between two requests (arXiv asks for a few).")
     timeout: float = Field(60.0, gt=0, description="Seconds before a request is abandoned.")
@@ -140,7 +141,7 @@ class Settings(BaseSettings):
         if self.offline and not self.arxiv.offline:
             self.arxiv = self.arxiv.model_copy(update={"offline": True})
         if self.arxiv_url and self.arxiv.url != self.arxiv_url:
-            self.arxiv = self.arxiv.model_copy(update={"url": self.arxiv_url})
+            self.arxiv = self.arxiv.model_copy(update={"url": self.arxiv_url, "api_url": self.arxiv_url})
         return self
 
     @classmethod

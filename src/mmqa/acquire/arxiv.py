@@ -93,6 +93,42 @@ class ArxivClient:
             raise MMQAError(f"arXiv {paper}: not in the cache {self.cache_dir} and MMQA_OFFLINE=1 forbids downloading")
         return self._download(paper)
 
+    def latest_versions(self, ids: list[str]) -> dict[str, str]:
+        """The newest version ('v3') of each arXiv id, from the arXiv API's Atom feed (``query?id_list=``)."""
+        import xml.etree.ElementTree as ET
+
+        if not ids:
+            return {}
+        if self.settings.offline:
+            raise MMQAError("checking arXiv for new versions needs the network, and MMQA_OFFLINE=1 forbids it")
+        url = f"{self.settings.api_url.rstrip('/')}/api/query?id_list={','.join(ids)}&max_results={len(ids)}"
+        feed = ET.fromstring(self._get(url, f"arXiv API ({len(ids)} ids)"))
+        latest: dict[str, str] = {}
+        for entry in feed.iter("{http://www.w3.org/2005/Atom}entry"):
+            text = (entry.findtext("{http://www.w3.org/2005/Atom}id") or "").rsplit("/", 1)[-1]
+            match = _ID.match(text)
+            if match and match.group(2):
+                latest[match.group(1)] = match.group(2)
+        return latest
+
+    def _get(self, url: str, what: str) -> bytes:
+        """GET with the rate limit, timeout and retries; the body as bytes."""
+        last_error = ""
+        for attempt in range(1, self.settings.retries + 1):
+            self._wait_turn()
+            self.requests += 1
+            try:
+                request = urllib.request.Request(url, headers={"User-Agent": USER_AGENT})
+                with urllib.request.urlopen(request, timeout=self.settings.timeout) as response:
+                    return response.read()
+            except urllib.error.HTTPError as exc:
+                last_error = f"HTTP {exc.code}"
+            except (urllib.error.URLError, TimeoutError, OSError) as exc:
+                last_error = f"{type(exc).__name__}: {getattr(exc, 'reason', exc)}"
+            if attempt < self.settings.retries:
+                time.sleep(self.settings.backoff * 2 ** (attempt - 1))
+        raise MMQAError(f"{what}: failed after {self.settings.retries} tries ({last_error})")
+
     def _from_dir(self, paper: ArxivId, folder: Path) -> Path:
         candidates = [folder / paper.filename] if paper.version else sorted(folder.glob(f"{paper.id}*.pdf"))
         for path in reversed(candidates):
