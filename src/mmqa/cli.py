@@ -16,7 +16,7 @@ app = typer.Typer(
     name="mmqa",
     help="Ask questions about the survey 'Multimodal Foundation Models' and the papers it cites; "
     "answers cite sections and pages.",
-    no_args_is_help=True,
+    no_args_is_help=True,  # for `mmqa` itself; `mmqa ingest` alone ingests the default corpus
     add_completion=False,
     pretty_exceptions_enable=False,
 )
@@ -63,7 +63,13 @@ def _print_json(data: dict[str, Any]) -> None:
 
 @app.command()
 def ingest(
-    sources: Annotated[list[str], typer.Argument(help="PDF files, folders of PDFs, or arxiv:ID[vN].")],
+    sources: Annotated[
+        list[str] | None,
+        typer.Argument(help="PDF files, folders of PDFs, or arxiv:ID[vN]; none: the corpus in ingest/corpus.toml."),
+    ] = None,
+    survey_only: Annotated[
+        bool, typer.Option("--survey-only", help="With no papers given: only the survey, not the papers with it.")
+    ] = False,
     from_dir: Annotated[
         Path | None, typer.Option("--from", help="Take arxiv:ID papers from this folder (ID.pdf / IDvN.pdf).")
     ] = None,
@@ -75,8 +81,9 @@ def ingest(
     from mmqa.console import IngestProgressView, print_ingest_report
 
     service = _service(home, verbose)
+    chosen = list(sources) if sources else service.default_sources(survey_only)
     with IngestProgressView(enabled=not json_out) as view:
-        report = service.ingest(list(sources), observer=view, from_dir=from_dir)
+        report = service.ingest(chosen, observer=view, from_dir=from_dir)
     if json_out:
         _print_json({"files": [f.__dict__ for f in report.files], "ok": report.ok})
     else:

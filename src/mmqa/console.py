@@ -25,7 +25,7 @@ def out_console() -> Console:
 @lru_cache(maxsize=1)
 def err_console() -> Console:
     """stderr: logs, progress and errors."""
-    return Console(stderr=True, highlight=False)
+    return Console(stderr=True, highlight=False, soft_wrap=True)  # one-line errors stay on one line
 
 
 class IngestProgressView:

@@ -159,6 +159,12 @@ class MMQA:
                     row["action"] = f"failed: {failed[key]}"
         return rows
 
+    def default_sources(self, survey_only: bool = False) -> list[str]:
+        """The papers of the default corpus (``ingest/corpus.toml``) as 'arxiv:ID' sources."""
+        from mmqa.acquire.corpus import DEFAULT_CORPUS_FILE, CorpusSpec
+
+        return CorpusSpec.load(self.settings.corpus_file or DEFAULT_CORPUS_FILE).sources(survey_only)
+
     def fetch_arxiv(self, arxiv_id: str, from_dir: Path | None = None) -> Path:
         """A local PDF for an arXiv id: cached, from ``from_dir``, or downloaded (unless offline)."""
         from mmqa.acquire.arxiv import ArxivClient, ArxivId

@@ -124,6 +124,9 @@ class Settings(BaseSettings):
         description="A Chroma server (http://host:port) instead of the embedded database in HOME/chroma; "
         "needed when several processes use one index.",
     )
+    corpus_file: Path | None = Field(
+        None, description="The default corpus declaration (default: ingest/corpus.toml in the checkout)."
+    )
     offline: bool = Field(False, description="MMQA_OFFLINE=1: no network access at all (same as arxiv.offline).")
     arxiv_url: str | None = Field(
         None, description="MMQA_ARXIV_URL: shorthand for arxiv.url (a mirror or test server)."
