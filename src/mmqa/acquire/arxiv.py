@@ -10,8 +10,10 @@ import re
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, TypeVar
 
 from mmqa import __version__
 from mmqa.errors import MMQAError
@@ -20,6 +22,13 @@ from mmqa.settings import ArxivSettings
 log = logging.getLogger(__name__)
 
 _ID = re.compile(r"^(?:arxiv:)?(\d{4}\.\d{4,5})(v\d{1,3})?$", re.IGNORECASE)
+T = TypeVar("T")
+
+
+class _BadBody(Exception):
+    """A response arrived but is not what was asked for (truncated, HTML instead of PDF): retry."""
+
+
 USER_AGENT = f"mmqa/{__version__} (offline-first research QA; polite single-request client)"
 
 
@@ -102,7 +111,7 @@ class ArxivClient:
         if self.settings.offline:
             raise MMQAError("checking arXiv for new versions needs the network, and MMQA_OFFLINE=1 forbids it")
         url = f"{self.settings.api_url.rstrip('/')}/api/query?id_list={','.join(ids)}&max_results={len(ids)}"
-        feed = ET.fromstring(self._get(url, f"arXiv API ({len(ids)} ids)"))
+        feed = ET.fromstring(self._request(url, f"arXiv API ({len(ids)} ids)", lambda response: response.read()))
         latest: dict[str, str] = {}
         for entry in feed.iter("{http://www.w3.org/2005/Atom}entry"):
             text = (entry.findtext("{http://www.w3.org/2005/Atom}id") or "").rsplit("/", 1)[-1]
@@ -111,8 +120,11 @@ class ArxivClient:
                 latest[match.group(1)] = match.group(2)
         return latest
 
-    def _get(self, url: str, what: str) -> bytes:
-        """GET with the rate limit, timeout and retries; the body as bytes."""
+    def _request(self, url: str, what: str, handle: Callable[[Any], T]) -> T:
+        """GET ``url`` politely: rate limit, timeout, retries with doubling back-off, a 404 is final.
+
+        ``handle(response)`` turns a response into the result, or raises ``_BadBody`` to retry.
+        """
         last_error = ""
         for attempt in range(1, self.settings.retries + 1):
             self._wait_turn()
@@ -120,14 +132,21 @@ class ArxivClient:
             try:
                 request = urllib.request.Request(url, headers={"User-Agent": USER_AGENT})
                 with urllib.request.urlopen(request, timeout=self.settings.timeout) as response:
-                    return response.read()
+                    return handle(response)
+            except _BadBody as exc:
+                last_error = str(exc)
             except urllib.error.HTTPError as exc:
+                if exc.code == 404:
+                    raise MMQAError(f"{what}: not found at {url}") from exc
                 last_error = f"HTTP {exc.code}"
             except (urllib.error.URLError, TimeoutError, OSError) as exc:
                 last_error = f"{type(exc).__name__}: {getattr(exc, 'reason', exc)}"
             if attempt < self.settings.retries:
-                time.sleep(self.settings.backoff * 2 ** (attempt - 1))
-        raise MMQAError(f"{what}: failed after {self.settings.retries} tries ({last_error})")
+                backoff = self.settings.backoff * 2 ** (attempt - 1)
+                log.warning("%s: %s; retrying in %.1f s (%d/%d)", what, last_error, backoff, attempt,
+                            self.settings.retries)  # fmt: skip
+                time.sleep(backoff)
+        raise MMQAError(f"{what}: download failed after {self.settings.retries} tries ({last_error})")
 
     def _from_dir(self, paper: ArxivId, folder: Path) -> Path:
         candidates = [folder / paper.filename] if paper.version else sorted(folder.glob(f"{paper.id}*.pdf"))
@@ -146,32 +165,19 @@ class ArxivClient:
         url = f"{self.settings.url.rstrip('/')}/pdf/{paper}"
         self.cache_dir.mkdir(parents=True, exist_ok=True)
         tmp = self.cache_dir / f".{paper.filename}.{os.getpid()}.part"
-        last_error = ""
-        for attempt in range(1, self.settings.retries + 1):
-            self._wait_turn()
-            self.requests += 1
-            try:
-                request = urllib.request.Request(url, headers={"User-Agent": USER_AGENT})
-                with urllib.request.urlopen(request, timeout=self.settings.timeout) as response, tmp.open("wb") as out:
-                    while block := response.read(1 << 16):
-                        out.write(block)
-                problem = looks_like_pdf(tmp)
-                if problem is None:
-                    target = self.cache_dir / paper.filename
-                    os.replace(tmp, target)
-                    return target
-                last_error = problem
-            except urllib.error.HTTPError as exc:
-                last_error = f"HTTP {exc.code}"
-                if exc.code == 404:
-                    tmp.unlink(missing_ok=True)
-                    raise MMQAError(f"arXiv {paper}: not found at {url}") from exc
-            except (urllib.error.URLError, TimeoutError, OSError) as exc:
-                last_error = f"{type(exc).__name__}: {getattr(exc, 'reason', exc)}"
+        target = self.cache_dir / paper.filename
+
+        def save(response) -> Path:
+            with tmp.open("wb") as out:
+                while block := response.read(1 << 16):
+                    out.write(block)
+            problem = looks_like_pdf(tmp)
+            if problem:
+                raise _BadBody(problem)
+            os.replace(tmp, target)  # only a complete PDF ever appears under its cache name
+            return target
+
+        try:
+            return self._request(url, f"arXiv {paper}", save)
+        finally:
             tmp.unlink(missing_ok=True)
-            if attempt < self.settings.retries:
-                backoff = self.settings.backoff * 2 ** (attempt - 1)
-                log.warning("arXiv %s: %s; retrying in %.1f s (%d/%d)", paper, last_error, backoff, attempt,
-                            self.settings.retries)  # fmt: skip
-                time.sleep(backoff)
-        raise MMQAError(f"arXiv {paper}: download failed after {self.settings.retries} tries ({last_error})")

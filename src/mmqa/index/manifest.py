@@ -31,11 +31,6 @@ class PaperRecord:
     index_key: str
     lost_pages: list[int] = field(default_factory=list)
 
-    @property
-    def paper_sha(self) -> str:
-        """The short content hash that chunk metadata carries."""
-        return self.sha256[:12]
-
     def section_objects(self) -> list[Section]:
         """The section tree as Section objects."""
         return [Section(**s) for s in self.sections]
