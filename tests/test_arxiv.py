@@ -171,3 +171,12 @@ def test_update_fetches_and_swaps_a_newer_version(arxiv, tmp_path, settings_for)
     assert set(service.store.ids_of("1512.03385")) == set(record.chunk_ids)  # the old version is gone
     assert service.update(check_only=True)[0]["action"] == "up to date"
     assert any(path.startswith("/api/query?id_list=1512.03385") for _, path in arxiv.hits)
+
+
+def test_service_keeps_the_rate_limit_across_papers(arxiv, tmp_path, settings_for):
+    from mmqa.service import MMQA
+
+    service = MMQA(settings_for(tmp_path / "home", arxiv_url=arxiv.url, **{"arxiv.delay": 0.6}))
+    service.fetch_arxiv("arxiv:1512.03385")
+    service.fetch_arxiv("arxiv:1706.03762")  # e.g. the next paper of the default corpus
+    assert arxiv.hits[1][0] - arxiv.hits[0][0] >= 0.55

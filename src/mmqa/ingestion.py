@@ -2,7 +2,8 @@
 
 Order of writes per paper (so a crash never leaves a half paper visible): add the new chunks
 (ids carry the PDF hash), switch the manifest atomically to the new version, then delete the old
-chunks. Readers only trust chunks whose paper hash the manifest names; ``recover`` deletes the rest.
+chunks. Readers only trust chunk ids the manifest lists; ``recover`` deletes the rest and re-indexes
+a paper whose vectors Chroma had not persisted when the writer was killed.
 """
 
 from __future__ import annotations

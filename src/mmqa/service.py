@@ -36,12 +36,6 @@ class SearchResult:
         return {"query": self.query, "results": [p.to_result(i) for i, p in enumerate(self.passages, start=1)]}
 
 
-def _is_arxiv_id(doc_id: str) -> bool:
-    from mmqa.acquire.arxiv import _ID
-
-    return _ID.match(doc_id) is not None
-
-
 def _version_number(version: str) -> int:
     return int(version[1:]) if version[1:].isdigit() else 0
 
@@ -67,6 +61,7 @@ class MMQA:
         self._embedder = None
         self._store = None
         self._bm25 = None
+        self._arxiv = None
 
     # -- lazily built components ------------------------------------------------------------
     @property
@@ -93,6 +88,15 @@ class MMQA:
 
             self._bm25 = BM25Index(self.index_dir / "bm25")
         return self._bm25
+
+    @property
+    def arxiv(self):
+        """One arXiv client per service, so its rate limit spaces out every request of an ingest or update."""
+        if self._arxiv is None:
+            from mmqa.acquire.arxiv import ArxivClient
+
+            self._arxiv = ArxivClient(self.settings.arxiv, self.settings.home / "papers")
+        return self._arxiv
 
     def manifest(self) -> Manifest:
         """The current manifest (re-read each call: another process may have ingested)."""
@@ -136,12 +140,11 @@ class MMQA:
 
         Returns one row per indexed arXiv paper: doc_id, indexed version, latest version, action.
         """
-        from mmqa.acquire.arxiv import ArxivClient
+        from mmqa.acquire.arxiv import is_arxiv_id
 
         manifest = self.manifest()
-        arxiv_papers = {d: r for d, r in manifest.papers.items() if _is_arxiv_id(d)}
-        client = ArxivClient(self.settings.arxiv, self.settings.home / "papers")
-        latest = client.latest_versions(sorted(arxiv_papers))
+        arxiv_papers = {d: r for d, r in manifest.papers.items() if is_arxiv_id(d)}
+        latest = self.arxiv.latest_versions(sorted(arxiv_papers))
         rows, to_fetch = [], []
         for doc_id, record in sorted(arxiv_papers.items()):
             newest = latest.get(doc_id, "")
@@ -167,10 +170,9 @@ class MMQA:
 
     def fetch_arxiv(self, arxiv_id: str, from_dir: Path | None = None) -> Path:
         """A local PDF for an arXiv id: cached, from ``from_dir``, or downloaded (unless offline)."""
-        from mmqa.acquire.arxiv import ArxivClient, ArxivId
+        from mmqa.acquire.arxiv import ArxivId
 
-        client = ArxivClient(self.settings.arxiv, self.settings.home / "papers")
-        return client.fetch(ArxivId.parse(arxiv_id), from_dir)
+        return self.arxiv.fetch(ArxivId.parse(arxiv_id), from_dir)
 
     def remove(self, doc_id: str) -> int:
         """Drop one paper and its chunks; returns the number of chunks removed."""

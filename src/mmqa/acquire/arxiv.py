@@ -71,6 +71,11 @@ def looks_like_pdf(path: Path) -> str | None:
     return None
 
 
+def is_arxiv_id(text: str) -> bool:
+    """True for a bare or versioned arXiv id ('2304.08485', 'arxiv:2304.08485v2')."""
+    return _ID.match(text.strip()) is not None
+
+
 class ArxivClient:
     """Fetches PDFs into ``cache_dir``; a paper already there is never downloaded again."""
 

@@ -191,24 +191,10 @@ class ChunkStore:
             return merged
 
     def unreadable(self, ids: Sequence[str]) -> set[str]:
-        """The ids among ``ids`` whose vector or record cannot be read back (checked in one call when healthy)."""
-        from chromadb.errors import ChromaError
-
-        ids = list(ids)
+        """The ids among ``ids`` whose vector or record cannot be read back (one call when healthy)."""
         if not ids:
             return set()
-        try:
-            got = self._collection.get(ids=ids, include=["embeddings"])
-            return set(ids) - set(got["ids"])
-        except ChromaError:
-            bad = set()
-            for cid in ids:
-                try:
-                    if not self._collection.get(ids=[cid], include=["embeddings"])["ids"]:
-                        bad.add(cid)
-                except ChromaError:
-                    bad.add(cid)
-            return bad
+        return set(ids) - set(self._get(ids, ["embeddings"])["ids"])
 
     def similarities(self, ids: Sequence[str], vector: np.ndarray) -> dict[str, float]:
         """Cosine similarity of stored chunks (by id) to ``vector`` (unit-length vectors assumed)."""
