@@ -52,7 +52,9 @@ class HybridRetriever:
         }
         mask = None if docs is None and sections is None else self.bm25.mask(docs=docs, sections=sections)
         all_bm25 = self.bm25.scores(query)
-        lexical_hits = self.bm25.top(all_bm25, n, mask)
+        # The BM25 index is rebuilt at the end of an ingest: until then (or after a crash) it can
+        # still hold a replaced version's chunks, which readers must not see.
+        lexical_hits = [(e, s) for e, s in self.bm25.top(all_bm25, n, mask) if e.chunk_id in self.live_ids]
 
         candidates = list(dict.fromkeys([*chunk_sim, *sentence_sim, *(e.chunk_id for e, _ in lexical_hits)]))
         chunk_sim.update(self.store.similarities([c for c in candidates if c not in chunk_sim], query_vector))
