@@ -189,6 +189,14 @@ class AnswerSentence:
     text: str
     sources: list[int]
     supported: bool = True
+    support: float | None = None  # the citation checker's score, for generated sentences
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON form of one answer sentence."""
+        data: dict[str, Any] = {"text": self.text, "sources": self.sources, "supported": self.supported}
+        if self.support is not None:
+            data["support"] = round(self.support, 3)
+        return data
 
 
 @dataclass
@@ -202,6 +210,16 @@ class Answer:
     message: str = ""
     timings_ms: dict[str, float] = field(default_factory=dict)
     evidence_strength: float = 0.0
+    backend: str = "extractive"  # or the LLM spec that generated it, e.g. 'gguf:model.gguf'
+    notice: str = ""  # e.g. why a generated answer fell back to the extractive one
+    dropped_citations: list[int] = field(default_factory=list)  # [n] markers naming no given source
+
+    @property
+    def supported_share(self) -> float | None:
+        """Share of answer sentences the citation checker found supported (None without sentences)."""
+        if not self.sentences:
+            return None
+        return sum(s.supported for s in self.sentences) / len(self.sentences)
 
     @property
     def text(self) -> str:
@@ -217,5 +235,9 @@ class Answer:
             "answer": self.text,
             "citations": [c.to_dict() for c in self.citations],
             "abstained": self.abstained,
+            "backend": self.backend,
+            "sentences": [s.to_dict() for s in self.sentences],
+            "supported_sentences": sum(s.supported for s in self.sentences),
+            "notice": self.notice,
             "timings_ms": {k: round(v, 1) for k, v in self.timings_ms.items()},
         }

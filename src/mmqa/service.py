@@ -7,6 +7,7 @@ what it needs (``status`` and ``sections`` never import torch or Chroma).
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -62,6 +63,7 @@ class MMQA:
         self._store = None
         self._bm25 = None
         self._arxiv = None
+        self._llms: dict[str, Any] = {}
 
     # -- lazily built components ------------------------------------------------------------
     @property
@@ -212,22 +214,61 @@ class MMQA:
         timings.update(load=(t1 - t0) * 1000, embed=(t2 - t1) * 1000, retrieve=(t3 - t2) * 1000)
         return SearchResult(query, passages, timings), vector, retriever
 
-    def ask(self, question: str, k: int | None = None, filters: SearchFilter | None = None) -> Answer:
-        """Answer ``question`` from the index, citing sections and pages (or abstain)."""
+    def ask(
+        self, question: str, k: int | None = None, filters: SearchFilter | None = None, llm: str | None = None
+    ) -> Answer:
+        """Answer ``question`` from the index, citing sections and pages (or abstain).
+
+        ``llm`` overrides the configured backend for this call ('' forces the extractive answerer).
+        """
+        answer = None
+        for event in self.ask_stream(question, k, filters, llm):
+            if isinstance(event, Answer):
+                answer = event
+        assert answer is not None
+        return answer
+
+    def ask_stream(
+        self, question: str, k: int | None = None, filters: SearchFilter | None = None, llm: str | None = None
+    ) -> Iterator[str | Answer]:
+        """Like ``ask``, but yields the answer text in pieces as it is produced, then the finished Answer.
+
+        The pieces are display text only (with the model's [n] markers); the final Answer is the truth:
+        checked citations, support flags, and the extractive fallback if the LLM failed.
+        """
         from mmqa.answering.extractive import ExtractiveAnswerer
 
         started = time.perf_counter()
         result, vector, retriever = self._search(question, k, filters)
         t_answer = time.perf_counter()
-        answerer = ExtractiveAnswerer(self.settings.answer, self.embedder)
-        answer = answerer.answer(result.query, vector, result.passages, retriever.corpus_mentions)
+        extractive = ExtractiveAnswerer(self.settings.answer, self.embedder)
+        spec = self.settings.llm_settings.model if llm is None else llm
+        if spec:
+            from mmqa.answering.generative import GenerativeAnswerer
+
+            generative = GenerativeAnswerer(self.settings.llm_settings, self.llm(spec), extractive, self.embedder)
+            answer = yield from generative.stream(result.query, vector, result.passages, retriever.corpus_mentions)
+        else:
+            answer = extractive.answer(result.query, vector, result.passages, retriever.corpus_mentions)
+            yield answer.text
         answer.question = question
         answer.timings_ms = {
             **result.timings_ms,
             "answer": (time.perf_counter() - t_answer) * 1000,
             "total": (time.perf_counter() - started) * 1000,
         }
-        return answer
+        yield answer
+
+    def llm(self, spec: str | None = None):
+        """The LLM client for ``spec`` (default: the configured one), created once per spec."""
+        from mmqa.llm import make_llm
+
+        spec = spec or self.settings.llm_settings.model
+        if not spec:
+            raise MMQAError("no LLM configured: pass --llm (e.g. gguf:/path/model.gguf) or set MMQA_LLM")
+        if spec not in self._llms:
+            self._llms[spec] = make_llm(spec, self.settings.llm_settings)
+        return self._llms[spec]
 
     def evaluate(self, qa_path: Path, depth: int = 10) -> dict[str, Any]:
         """Retrieval and abstention metrics on a QA JSONL file (see ``mmqa.evaluation``)."""
@@ -277,7 +318,7 @@ class MMQA:
             "collection": f"chunks_{self.index_key}",
             "chroma": self.settings.chroma_url or str(self.settings.home / "chroma"),
             "embedding_model": self.settings.embedding.model,
-            "answer_backend": self.settings.answer.backend,
+            "answer_backend": self.settings.llm_settings.model or "extractive",
             "papers": papers,
             "total_chunks": sum(p["chunks"] for p in papers),
         }

@@ -12,7 +12,7 @@ import json
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -89,7 +89,6 @@ class AnswerSettings(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    backend: str = Field("extractive", description="Answer backend: 'extractive' (no LLM).")
     max_sentences: int = Field(3, description="Sentences in an extractive answer.")
     abstain_threshold: float = Field(
         0.30, description="Evidence strength below which mmqa abstains; tuned on the dev set."
@@ -97,6 +96,33 @@ class AnswerSettings(BaseModel):
     max_unmatched_names: float = Field(
         0.3, description="Abstain when at least this share of the names in a question appear in no passage."
     )
+
+
+class LLMSettings(BaseModel):
+    """Generated answers: which model, where, and how long to wait. Empty ``model``: the extractive answerer."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    model: str = Field(
+        "",
+        description="'' (extractive, no LLM), 'openai:MODEL', 'openai-compatible:MODEL' (with base_url) "
+        "or 'gguf:/path/to/model.gguf' (in-process, CPU).",
+    )
+    base_url: str | None = Field(None, description="OpenAI-compatible endpoint, e.g. http://localhost:11434/v1")
+    api_key: SecretStr | None = Field(None, description="Bearer key; never written to disk or logs.")
+    timeout: float = Field(60.0, gt=0, description="Seconds before a request to the LLM is abandoned.")
+    max_retries: int = Field(1, ge=0, description="Retries of a failed LLM request (rate limit, 5xx).")
+    max_tokens: int = Field(400, ge=16, description="Longest generated answer, in tokens.")
+    temperature: float = Field(0.1, ge=0, le=2, description="Sampling temperature.")
+    context_window: int = Field(4096, ge=512, description="Tokens the model reads; sources are trimmed to fit.")
+    threads: int = Field(2, ge=1, description="CPU threads for an in-process GGUF model.")
+    min_support: float = Field(
+        0.45,
+        ge=0,
+        le=1,
+        description="A generated sentence whose support by its cited passages is below this is marked unsupported.",
+    )
+    history_turns: int = Field(4, ge=0, description="Chat turns kept for follow-up questions.")
 
 
 class ArxivSettings(BaseModel):
@@ -116,7 +142,9 @@ class ArxivSettings(BaseModel):
 class Settings(BaseSettings):
     """Everything mmqa can be configured with."""
 
-    model_config = SettingsConfigDict(env_prefix="MMQA_", env_nested_delimiter="__", extra="forbid")
+    model_config = SettingsConfigDict(
+        env_prefix="MMQA_", env_nested_delimiter="__", extra="forbid", populate_by_name=True
+    )
 
     home: Path = Field(default_factory=_default_home, description="Data home: index, caches, manifest.")
     chroma_url: str | None = Field(
@@ -131,6 +159,14 @@ class Settings(BaseSettings):
     arxiv_url: str | None = Field(
         None, description="MMQA_ARXIV_URL: shorthand for arxiv.url (a mirror or test server)."
     )
+    llm: str | None = Field(None, description="MMQA_LLM: shorthand for llm_settings.model, e.g. openai:gpt-4o-mini.")
+    llm_base_url: str | None = Field(None, description="MMQA_LLM_BASE_URL: shorthand for llm_settings.base_url.")
+    llm_api_key: SecretStr | None = Field(
+        None,
+        validation_alias=AliasChoices("llm_api_key", "MMQA_LLM_API_KEY", "OPENAI_API_KEY"),
+        description="MMQA_LLM_API_KEY or OPENAI_API_KEY: the LLM endpoint's key (kept secret).",
+    )
+    llm_settings: LLMSettings = LLMSettings()
     arxiv: ArxivSettings = ArxivSettings()
     parsing: ParsingSettings = ParsingSettings()
     chunking: ChunkSettings = ChunkSettings()
@@ -145,6 +181,15 @@ class Settings(BaseSettings):
             self.arxiv = self.arxiv.model_copy(update={"offline": True})
         if self.arxiv_url and self.arxiv.url != self.arxiv_url:
             self.arxiv = self.arxiv.model_copy(update={"url": self.arxiv_url, "api_url": self.arxiv_url})
+        llm_updates: dict[str, Any] = {}
+        if self.llm is not None and self.llm != self.llm_settings.model:
+            llm_updates["model"] = self.llm
+        if self.llm_base_url and self.llm_base_url != self.llm_settings.base_url:
+            llm_updates["base_url"] = self.llm_base_url
+        if self.llm_api_key is not None and self.llm_settings.api_key is None:
+            llm_updates["api_key"] = self.llm_api_key
+        if llm_updates:
+            self.llm_settings = self.llm_settings.model_copy(update=llm_updates)
         return self
 
     @classmethod
