@@ -23,7 +23,8 @@ def test_answer_cites_numbered_sources(indexed):
 
 def test_answer_json_contract(indexed):
     data = indexed.ask("How many layers does OPT-175B have?").to_dict()
-    assert set(data) == {"question", "answer", "citations", "abstained", "timings_ms"}
+    assert {"question", "answer", "citations", "abstained", "backend", "sentences", "timings_ms"} <= set(data)
+    assert data["backend"] == "extractive" and data["supported_sentences"] == len(data["sentences"])
     assert data["citations"] and {"n", "doc_id", "section", "section_title", "page_start", "page_end"} <= set(
         data["citations"][0]
     )

@@ -118,3 +118,62 @@ def test_unreachable_server_is_a_clear_error(tmp_path):
     assert proc.returncode == 1
     assert proc.stderr.startswith("mmqa: cannot reach the Chroma server at http://127.0.0.1:")
     assert "Traceback" not in proc.stderr
+
+
+def _start_chroma(data: Path, port: int) -> subprocess.Popen:
+    chroma = Path(sys.executable).with_name("chroma")
+    proc = subprocess.Popen(
+        [str(chroma), "run", "--path", str(data), "--host", "127.0.0.1", "--port", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.time() + 60
+    while time.time() < deadline:
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/api/v2/heartbeat", timeout=2)
+            return proc
+        except OSError:
+            time.sleep(0.3)
+    proc.kill()
+    pytest.fail("chroma server did not start")
+
+
+def test_server_gone_mid_session_then_back(tmp_path):
+    """The server dies between commands and inside a long-lived service; a restart on the same data recovers."""
+    from mmqa.service import MMQA
+    from mmqa.settings import Settings
+
+    port = _free_port()
+    url = f"http://127.0.0.1:{port}"
+    home, data = tmp_path / "home", tmp_path / "server-data"
+    server = _start_chroma(data, port)
+    os.environ["MMQA_CHROMA_URL"] = url
+    try:
+        assert run_cli(home, "ingest", str(pdf("1512.03385"))).returncode == 0
+        service = MMQA(Settings.load(home=home))  # a long-lived reader, like the UI
+        first = [p.chunk_id for p in service.search("identity shortcut connections", 3).passages]
+        status_before = json.loads(run_cli(home, "status", "--json").stdout)
+
+        server.terminate()
+        server.wait(timeout=30)
+        for args in (("search", "identity shortcut connections"), ("ingest", str(pdf("1706.03762")))):
+            proc = run_cli(home, *args)
+            assert proc.returncode == 1, args
+            assert proc.stderr.startswith(f"mmqa: cannot reach the Chroma server at {url}"), proc.stderr
+            assert "Traceback" not in proc.stderr
+        from mmqa.errors import MMQAError
+
+        with pytest.raises(MMQAError, match="Chroma server"):
+            service.search("identity shortcut connections", 3)
+        # the failed ingest changed nothing
+        assert json.loads(run_cli(home, "status", "--json").stdout) == status_before
+
+        server = _start_chroma(data, port)  # back, on the same data
+        assert [p.chunk_id for p in service.search("identity shortcut connections", 3).passages] == first
+        retry = run_cli(home, "ingest", str(pdf("1706.03762")))
+        assert retry.returncode == 0, retry.stderr
+        assert service.search("multi-head attention", 1).passages[0].doc_id == "1706.03762"
+    finally:
+        del os.environ["MMQA_CHROMA_URL"]
+        server.terminate()
+        server.wait(timeout=30)

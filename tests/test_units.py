@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from mmqa.evaluation import QARecord, first_hit_rank, is_hit, percentile, summarize
+from mmqa.evaluation import QARecord, first_hit_rank, is_hit, percentile, section_hit, summarize
 from mmqa.retrieval.fusion import convex_fusion, diversify, reciprocal_rank_fusion
 from mmqa.settings import Settings
 
@@ -43,23 +43,49 @@ def test_hit_rule():
     assert first_hit_rank(results, record) == 2
 
 
+def _row(rank, abstained, cited, on_gold, latency, unanswerable=False, section_hit=False, **extra):
+    row = {"unanswerable": unanswerable, "rank": rank, "abstained": abstained, "cited": cited,
+           "cited_on_gold": on_gold, "latency_ms": latency, "section_hit": section_hit, "backend": "extractive",
+           "sentences": 2, "supported_sentences": 2, "notice": ""}  # fmt: skip
+    return {**row, **extra}
+
+
 def test_summary_on_a_hand_made_case():
     rows = [
-        {"unanswerable": False, "rank": 1, "abstained": False, "cited": 2, "cited_on_gold": 1, "latency_ms": 10.0},
-        {"unanswerable": False, "rank": 3, "abstained": False, "cited": 1, "cited_on_gold": 0, "latency_ms": 20.0},
-        {"unanswerable": False, "rank": None, "abstained": True, "cited": 0, "cited_on_gold": 0, "latency_ms": 30.0},
-        {"unanswerable": True, "rank": None, "abstained": True, "cited": 0, "cited_on_gold": 0, "latency_ms": 40.0},
+        _row(1, False, 2, 1, 10.0, section_hit=True),
+        _row(3, False, 1, 0, 20.0, section_hit=True),
+        _row(None, True, 0, 0, 30.0),
+        _row(None, True, 0, 0, 40.0, unanswerable=True),
     ]
     s = summarize(rows)
     assert s["hit@1"] == pytest.approx(1 / 3)
     assert s["hit@5"] == pytest.approx(2 / 3)
     assert s["mrr@10"] == pytest.approx((1 + 1 / 3) / 3)
+    assert s["section_accuracy"] == pytest.approx(2 / 3)
     assert s["abstention_accuracy"] == pytest.approx(3 / 4)
     assert s["abstention_precision"] == pytest.approx(1 / 2)
     assert s["abstention_recall"] == pytest.approx(1.0)
     assert s["citation_precision"] == pytest.approx(1 / 3)
     assert s["answers_citing_gold"] == pytest.approx(1 / 3)
+    assert "supported_sentence_share" not in s  # extractive answers are quotes: nothing to check
     assert percentile([10, 20, 30, 40], 50) == pytest.approx(25)
+
+
+def test_summary_reports_supported_share_for_generated_answers():
+    llm = {"backend": "gguf:m.gguf"}
+    rows = [
+        _row(1, False, 1, 1, 10.0, sentences=4, supported_sentences=3, **llm),
+        _row(1, False, 1, 1, 10.0, sentences=2, supported_sentences=0, **llm),
+        _row(1, False, 1, 1, 10.0, notice="LLM gguf: timed out. Showing the extractive answer instead."),
+    ]
+    s = summarize(rows)
+    assert s["supported_sentence_share"] == pytest.approx(3 / 6)
+    assert s["generated_answers"] == 2 and s["llm_fallbacks"] == 1
+
+
+def test_section_hit():
+    record = QARecord("q", "?", "2010.11929", [5])
+    assert section_hit((4, 6), record) and not section_hit((6, 9), record) and not section_hit(None, record)
 
 
 def test_settings_precedence(monkeypatch, tmp_path):

@@ -27,6 +27,17 @@ KOpt = Annotated[int | None, typer.Option("-k", "--k", min=1, max=100, help="How
 DocOpt = Annotated[list[str] | None, typer.Option("--doc", help="Only this paper (doc id); repeatable.")]
 SectionOpt = Annotated[str | None, typer.Option("--section", help="Only this section and its subsections, e.g. 3.1")]
 VerboseOpt = Annotated[bool, typer.Option("-v", "--verbose", help="Log progress details to stderr.")]
+LLMOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--llm",
+        help="Generate the answer with an LLM: openai:MODEL, openai-compatible:MODEL (with --base-url) or "
+        "gguf:/path/model.gguf; default $MMQA_LLM, else the extractive answerer.",
+    ),
+]
+BaseUrlOpt = Annotated[
+    str | None, typer.Option("--base-url", help="OpenAI-compatible endpoint, e.g. http://localhost:11434/v1.")
+]
 
 
 def _setup_logging(verbose: bool) -> None:
@@ -98,18 +109,54 @@ def ask(
     k: KOpt = None,
     doc: DocOpt = None,
     section: SectionOpt = None,
+    llm: LLMOpt = None,
+    base_url: BaseUrlOpt = None,
     home: HomeOpt = None,
     json_out: JsonOpt = False,
     verbose: VerboseOpt = False,
 ) -> None:
     """Answer a question with citations to sections and pages (or say the papers do not cover it)."""
-    from mmqa.console import print_answer
+    from mmqa.console import stream_answer
 
-    answer = _service(home, verbose).ask(question, k, _filters(doc, section))
+    service = _service(home, verbose, llm=llm, llm_base_url=base_url)
     if json_out:
-        _print_json(answer.to_dict())
+        _print_json(service.ask(question, k, _filters(doc, section)).to_dict())
     else:
-        print_answer(answer)
+        stream_answer(service.ask_stream(question, k, _filters(doc, section)))
+
+
+@app.command()
+def chat(
+    k: KOpt = None,
+    doc: DocOpt = None,
+    section: SectionOpt = None,
+    llm: LLMOpt = None,
+    base_url: BaseUrlOpt = None,
+    home: HomeOpt = None,
+    verbose: VerboseOpt = False,
+) -> None:
+    """A conversation in the terminal: follow-up questions use the earlier turns. /reset forgets, /exit ends."""
+    from mmqa.chat import ChatSession
+    from mmqa.console import err_console, stream_answer
+
+    session = ChatSession(_service(home, verbose, llm=llm, llm_base_url=base_url), k=k, filters=_filters(doc, section))
+    err_console().print("[dim]Ask about the papers; follow-ups use earlier answers. /reset forgets, /exit ends.[/]")
+    while True:
+        try:
+            question = input("\n> ").strip()
+        except EOFError:
+            return
+        if question in ("/exit", "/quit"):
+            return
+        if question == "/reset":
+            session.reset()
+            continue
+        if not question:
+            continue
+        try:
+            stream_answer(session.ask_stream(question))
+        except MMQAError as exc:  # a bad question must not end the conversation
+            err_console().print(f"mmqa: {exc}")
 
 
 @app.command()
@@ -210,17 +257,44 @@ def serve_db(
     raise typer.Exit(subprocess.call([chroma, "run", "--path", str(folder), "--host", host, "--port", str(port)]))
 
 
+@app.command("serve-llm")
+def serve_llm(
+    model: Annotated[Path, typer.Argument(help="A GGUF model file.")],
+    port: Annotated[int, typer.Option(help="Port to listen on (127.0.0.1).")] = 8080,
+    api_key: Annotated[
+        str | None, typer.Option(help="Require this bearer key (default: $MMQA_LLM_API_KEY; none: open).")
+    ] = None,
+    home: HomeOpt = None,
+) -> None:
+    """Serve a local GGUF model as an OpenAI-compatible endpoint on 127.0.0.1 (llama.cpp via xllamacpp)."""
+    import time
+
+    from mmqa.llm.gguf import serve_gguf
+    from mmqa.settings import Settings
+
+    settings = Settings.load(home=home)
+    key = api_key or (settings.llm_settings.api_key.get_secret_value() if settings.llm_settings.api_key else "")
+    address = serve_gguf(model, settings.llm_settings, port, key)
+    hint = f"--llm openai-compatible:{model.stem} --base-url {address}/v1"
+    sys.stderr.write(f"mmqa: serving {model.name} at {address}/v1; use it with {hint}\n")
+    sys.stderr.flush()
+    while True:  # the server runs on llama.cpp's threads; Ctrl-C or SIGTERM ends the process
+        time.sleep(3600)
+
+
 @app.command("eval")
 def eval_(
     qa_file: Annotated[Path, typer.Argument(help="QA JSONL (see shared/eval/README.md).")],
+    llm: LLMOpt = None,
+    base_url: BaseUrlOpt = None,
     home: HomeOpt = None,
     json_out: JsonOpt = False,
     verbose: VerboseOpt = False,
 ) -> None:
-    """Retrieval hit@1/hit@5/MRR@10, abstention and citation figures on a QA set."""
+    """Retrieval hit@1/hit@5/MRR@10, section accuracy, abstention and citation figures on a QA set."""
     from mmqa.console import print_eval
 
-    result = _service(home, verbose).evaluate(qa_file)
+    result = _service(home, verbose, llm=llm, llm_base_url=base_url).evaluate(qa_file)
     if json_out:
         _print_json(result)
     else:

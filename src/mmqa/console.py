@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+from collections.abc import Iterator
 from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -11,9 +13,14 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from mmqa.schema import Answer
+
 if TYPE_CHECKING:  # keep `mmqa ask` from importing the ingestion stack (pypdf, llama-index)
     from mmqa.ingestion import FileResult, IngestReport
-    from mmqa.schema import Answer, Section
+    from mmqa.schema import Section
+
+
+MAX_UNSUPPORTED_SHOWN = 3
 
 
 @lru_cache(maxsize=1)
@@ -116,15 +123,44 @@ def print_update(rows: list[dict[str, str]]) -> None:
     out_console().print(table)
 
 
-def print_answer(answer: Answer) -> None:
-    """The answer, then the numbered sources."""
+def print_answer(answer: Answer, streamed: bool = False) -> None:
+    """The answer (unless its generated text was already streamed), notes, then the numbered sources."""
     console = out_console()
-    console.print(escape(answer.text))
+    if not streamed:
+        console.print(escape(answer.text))
+    if answer.notice:
+        err_console().print(f"[yellow]note:[/] {escape(answer.notice)}")
+    if streamed:
+        unsupported = [s for s in answer.sentences if not s.supported]
+        for sentence in unsupported[:MAX_UNSUPPORTED_SHOWN]:
+            console.print(f"[yellow]unsupported:[/] {escape(sentence.text)}")
+        if len(unsupported) > MAX_UNSUPPORTED_SHOWN:
+            console.print(f"[yellow]… and {len(unsupported) - MAX_UNSUPPORTED_SHOWN} more unsupported sentences[/]")
     if answer.citations:
         console.print()
         console.print("[bold]Sources[/]")
         for citation in answer.citations:
             console.print(escape(citation.passage.reference(citation.n)))
+
+
+def stream_answer(events: Iterator[str | Answer]) -> Answer:
+    """Print a generated answer token by token as it arrives, then its checked form; returns the Answer."""
+    answer: Answer | None = None
+    shown: list[str] = []
+    for event in events:
+        if isinstance(event, Answer):
+            answer = event
+        elif event:
+            sys.stdout.write(event)
+            sys.stdout.flush()
+            shown.append(event)
+    assert answer is not None
+    if shown:
+        sys.stdout.write("\n")
+    # A generated answer was shown as it arrived; the extractive fallback after a failed LLM is printed now.
+    generated = answer.backend != "extractive" and not answer.abstained
+    print_answer(answer, streamed=bool(shown) and (generated or "".join(shown).strip() == answer.text.strip()))
+    return answer
 
 
 def print_search(result: Any) -> None:

@@ -22,3 +22,21 @@ class IndexLockedError(MMQAError):
 
 class EmptyIndexError(MMQAError):
     """A question was asked before anything was ingested."""
+
+
+class DiskFullError(MMQAError):
+    """The disk filled up while the index was being written; what was indexed before is intact."""
+
+
+def is_disk_full(exc: BaseException) -> bool:
+    """True for 'no space left' in any of its guises: OSError ENOSPC/EDQUOT, SQLite's and Chroma's messages."""
+    import errno
+
+    if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        return True
+    text = str(exc).lower()
+    return "no space left" in text or "database or disk is full" in text or "disk full" in text
+
+
+class LLMError(MMQAError):
+    """The LLM backend failed (unreachable, refused the key, timed out, context too long, rate limited)."""

@@ -81,6 +81,15 @@ class Searcher(Protocol):
 
     def answer(self, question: str) -> Answer: ...
 
+    def section_span(self, passage: Passage) -> tuple[int, int] | None:
+        """First and last page of the section a passage belongs to (None if unknown)."""
+        ...
+
+
+def section_hit(span: tuple[int, int] | None, record: QARecord) -> bool:
+    """Does the section (first page, last page) contain a gold page of the record's paper?"""
+    return span is not None and any(span[0] <= page <= span[1] for page in record.pages)
+
 
 def percentile(values: list[float], q: float) -> float:
     """The q-th percentile (0-100) by linear interpolation; 0 for no values."""
@@ -117,9 +126,24 @@ def summarize(rows: list[dict[str, Any]]) -> dict[str, Any]:
             if any(r["cited"] for r in cited) else 0.0
         ),
         "answers_citing_gold": sum(1 for r in cited if r["cited_on_gold"] > 0) / n,
+        "section_accuracy": sum(1 for r in answerable if r["section_hit"]) / n,
         "latency_ms_p50": percentile(latencies, 50),
         "latency_ms_p95": percentile(latencies, 95),
+        **_supported_share(rows),
     }  # fmt: skip
+
+
+def _supported_share(rows: list[dict[str, Any]]) -> dict[str, float]:
+    """With an LLM backend: the share of generated answer sentences the citation checker found supported."""
+    generated = [r for r in rows if r["backend"] != "extractive" and r["sentences"]]
+    if not generated:
+        return {}
+    sentences = sum(r["sentences"] for r in generated)
+    return {
+        "supported_sentence_share": sum(r["supported_sentences"] for r in generated) / sentences,
+        "generated_answers": len(generated),
+        "llm_fallbacks": sum(1 for r in rows if r["notice"].startswith("LLM")),
+    }
 
 
 def evaluate(records: list[QARecord], searcher: Searcher, depth: int = 10) -> dict[str, Any]:
@@ -133,6 +157,7 @@ def evaluate(records: list[QARecord], searcher: Searcher, depth: int = 10) -> di
         rank = None if record.unanswerable else first_hit_rank(results, record, depth)
         top = results[0] if results else None
         cited = [c.passage for c in answer.citations]
+        top_in_gold_paper = top is not None and top.doc_id == record.arxiv_id
         rows.append(
             {
                 "id": record.id,
@@ -144,6 +169,11 @@ def evaluate(records: list[QARecord], searcher: Searcher, depth: int = 10) -> di
                 "evidence_strength": round(answer.evidence_strength, 4),
                 "cited": len(cited),
                 "cited_on_gold": sum(1 for p in cited if not record.unanswerable and is_hit(p, record)),
+                "section_hit": top_in_gold_paper and section_hit(searcher.section_span(top), record),
+                "backend": answer.backend,
+                "sentences": len(answer.sentences),
+                "supported_sentences": sum(s.supported for s in answer.sentences),
+                "notice": answer.notice,
                 "latency_ms": latency,
             }
         )

@@ -17,7 +17,7 @@ from typing import Protocol
 
 import numpy as np
 
-from mmqa.errors import InputError, MMQAError
+from mmqa.errors import DiskFullError, InputError, MMQAError, is_disk_full
 from mmqa.index.bm25 import BM25Entry, BM25Index
 from mmqa.index.embedder import Embedder
 from mmqa.index.embedding_cache import EmbeddingCache
@@ -149,12 +149,29 @@ class Ingestor:
                 result = FileResult(str(path), "failed", reason=exc.reason)
             except MMQAError as exc:
                 result = FileResult(str(path), "failed", reason=str(exc))
+            except Exception as exc:
+                if not is_disk_full(exc):
+                    raise
+                # Stop here: every later write would fail too. The manifest on disk still names the old,
+                # complete versions; chunks written before the failure are orphans the next ingest removes.
+                raise DiskFullError(
+                    f"disk full while indexing {path.name} into {self.settings.home} ({exc}); nothing indexed "
+                    "before was changed: free some space and run the ingest again"
+                ) from None
             result.seconds = (datetime.now(UTC) - started).total_seconds()
             changed = changed or result.status in {"added", "updated"}
             report.files.append(result)
             observer.file_done(result)
-        if changed or not self.bm25.path.exists():
-            self.rebuild_bm25(manifest)
+        if changed or not self.bm25.matches(manifest.live_chunk_ids()):
+            try:
+                self.rebuild_bm25(manifest)
+            except Exception as exc:
+                if not is_disk_full(exc):
+                    raise
+                raise DiskFullError(
+                    f"disk full while rebuilding the keyword index in {self.settings.home} ({exc}); the papers "
+                    "are indexed, and keyword search catches up on the next ingest once space is freed"
+                ) from None
         return report
 
     def _ingest_one(self, path: Path, manifest: Manifest, observer: IngestObserver) -> FileResult:

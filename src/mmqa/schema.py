@@ -191,6 +191,12 @@ class AnswerSentence:
     supported: bool = True
     support: float | None = None  # the citation checker's score, for generated sentences
 
+    def display(self) -> str:
+        """'ViT splits images into patches. [1]', with '(unsupported)' when the checker found no support."""
+        markers = "".join(f"[{n}]" for n in self.sources)
+        flag = " (unsupported)" if not self.supported else ""
+        return f"{self.text} {markers}".strip() + flag
+
     def to_dict(self) -> dict[str, Any]:
         """JSON form of one answer sentence."""
         data: dict[str, Any] = {"text": self.text, "sources": self.sources, "supported": self.supported}
@@ -226,7 +232,7 @@ class Answer:
         """The answer with its [n] markers, or the abstention message."""
         if self.abstained or not self.sentences:
             return self.message
-        return " ".join(f"{s.text} {''.join(f'[{n}]' for n in s.sources)}".strip() for s in self.sentences)
+        return " ".join(s.display() for s in self.sentences)
 
     def to_dict(self) -> dict[str, Any]:
         """The stable ``ask --json`` contract."""

@@ -100,6 +100,12 @@ class MMQA:
             self._arxiv = ArxivClient(self.settings.arxiv, self.settings.home / "papers")
         return self._arxiv
 
+    def _chroma_errors(self):
+        """A context that reports a Chroma server lost mid-session as a one-line error."""
+        from mmqa.index.store import server_errors
+
+        return server_errors(self.settings.chroma_url)
+
     def manifest(self) -> Manifest:
         """The current manifest (re-read each call: another process may have ingested)."""
         return Manifest.load(self.manifest_path)
@@ -129,7 +135,7 @@ class MMQA:
                     failed.append(FileResult(text, "failed", reason=str(exc)))
             else:
                 paths.append(Path(source))
-        with WriterLock(self.settings.home):
+        with WriterLock(self.settings.home), self._chroma_errors():
             report = self._ingestor().ingest(paths, observer)
         report.files[:0] = failed
         if observer is not None:
@@ -180,7 +186,7 @@ class MMQA:
         """Drop one paper and its chunks; returns the number of chunks removed."""
         from mmqa.index.lock import WriterLock
 
-        with WriterLock(self.settings.home):
+        with WriterLock(self.settings.home), self._chroma_errors():
             removed = self._ingestor().remove(doc_id)
         return removed
 
@@ -209,7 +215,8 @@ class MMQA:
         t1 = time.perf_counter()
         vector = self.embedder.embed_query(query)
         t2 = time.perf_counter()
-        passages = retriever.retrieve(query, vector, k, filters)
+        with self._chroma_errors():
+            passages = retriever.retrieve(query, vector, k, filters)
         t3 = time.perf_counter()
         timings.update(load=(t1 - t0) * 1000, embed=(t2 - t1) * 1000, retrieve=(t3 - t2) * 1000)
         return SearchResult(query, passages, timings), vector, retriever
@@ -270,18 +277,26 @@ class MMQA:
             self._llms[spec] = make_llm(spec, self.settings.llm_settings)
         return self._llms[spec]
 
-    def evaluate(self, qa_path: Path, depth: int = 10) -> dict[str, Any]:
-        """Retrieval and abstention metrics on a QA JSONL file (see ``mmqa.evaluation``)."""
+    def evaluate(self, qa_path: Path, depth: int = 10, llm: str | None = None) -> dict[str, Any]:
+        """Retrieval, section, abstention and citation metrics on a QA JSONL file (see ``mmqa.evaluation``)."""
         from mmqa.evaluation import evaluate, load_qa
 
         service = self
+        spans = {
+            (doc_id, s.number): (s.page_start, s.page_end)
+            for doc_id, record in self._ready_manifest().papers.items()
+            for s in record.section_objects()
+        }
 
         class _Searcher:
             def search_passages(self, question: str, k: int) -> list[Passage]:
                 return service.search(question, k).passages
 
             def answer(self, question: str) -> Answer:
-                return service.ask(question)
+                return service.ask(question, llm=llm)
+
+            def section_span(self, passage: Passage) -> tuple[int, int] | None:
+                return spans.get((passage.doc_id, str(passage.meta.get("section", ""))))
 
         return evaluate(load_qa(qa_path), _Searcher(), depth)
 

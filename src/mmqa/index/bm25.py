@@ -51,11 +51,15 @@ class BM25Index:
         tmp = self.path.with_name(self.path.name + ".tmp")
         shutil.rmtree(tmp, ignore_errors=True)
         tmp.mkdir(parents=True)
-        if texts:
-            model = bm25s.BM25()
-            model.index(self._tokenize(texts), show_progress=False)
-            model.save(str(tmp / "model"))
-        (tmp / "entries.json").write_text(json.dumps([e.__dict__ for e in entries]))
+        try:
+            if texts:
+                model = bm25s.BM25()
+                model.index(self._tokenize(texts), show_progress=False)
+                model.save(str(tmp / "model"))
+            (tmp / "entries.json").write_text(json.dumps([e.__dict__ for e in entries]))
+        except OSError:
+            shutil.rmtree(tmp, ignore_errors=True)  # e.g. disk full: the old index stays as it was
+            raise
         old = self.path.with_name(self.path.name + ".old")
         shutil.rmtree(old, ignore_errors=True)
         if self.path.exists():
@@ -65,6 +69,13 @@ class BM25Index:
         self._model = None
         self.entries = []
         self._positions = None
+
+    def matches(self, chunk_ids: set[str]) -> bool:
+        """Does the saved index hold exactly these chunks? (False after an ingest that could not rebuild it.)"""
+        entries_file = self.path / "entries.json"
+        if not entries_file.exists():
+            return False
+        return {e["chunk_id"] for e in json.loads(entries_file.read_text())} == chunk_ids
 
     def load(self) -> bool:
         """Load from disk; False when there is no index yet."""

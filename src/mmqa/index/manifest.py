@@ -63,11 +63,15 @@ class Manifest:
             "papers": {doc_id: asdict(rec) for doc_id, rec in sorted(self.papers.items())},
         }
         tmp = path.with_name(path.name + ".tmp")
-        with tmp.open("w") as handle:
-            json.dump(payload, handle, indent=1)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
+        try:
+            with tmp.open("w") as handle:
+                json.dump(payload, handle, indent=1)
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.replace(tmp, path)
+        except OSError:
+            tmp.unlink(missing_ok=True)  # the old manifest is untouched; do not leave a half-written copy
+            raise
 
     def live_chunk_ids(self) -> set[str]:
         """Ids of the chunks of every paper's current version (the only ones readers may return)."""

@@ -10,7 +10,8 @@ try to download an ONNX model. Vectors always come from mmqa's Embedder.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -51,6 +52,33 @@ def _http_client(url: str, chroma_settings):
     except Exception as exc:  # connection refused, DNS, TLS: all mean the same to the user
         raise MMQAError(f"cannot reach the Chroma server at {url} ({type(exc).__name__}); is it running?") from exc
     return client
+
+
+def _lost_connection(exc: BaseException) -> bool:
+    """Is this (or what caused it) a transport failure: refused, reset, timed out?"""
+    import httpx
+
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, httpx.TransportError | ConnectionError | TimeoutError):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
+
+
+@contextmanager
+def server_errors(url: str | None) -> Iterator[None]:
+    """Turn a lost connection to the Chroma server into the same one-line error as an unreachable one."""
+    from mmqa.errors import MMQAError
+
+    try:
+        yield
+    except MMQAError:
+        raise
+    except Exception as exc:
+        if url and _lost_connection(exc):
+            raise MMQAError(f"cannot reach the Chroma server at {url} ({type(exc).__name__}); is it running?") from None
+        raise
 
 
 def _clean_meta(meta: dict[str, Any]) -> dict[str, Any]:
