@@ -106,6 +106,13 @@ class ArxivSettings(BaseModel):
 
     url: str = Field("https://arxiv.org", description="arXiv (or a mirror / test server); PDFs at URL/pdf/ID.")
     api_url: str = Field("https://export.arxiv.org", description="arXiv API (Atom feed at URL/api/query).")
+    s2_url: str = Field(
+        "https://api.semanticscholar.org",
+        description="Semantic Scholar (title match at URL/graph/v1/paper/search/match).",
+    )
+    resolvers: list[Literal["arxiv", "s2"]] = Field(
+        ["arxiv", "s2"], description="Title lookups tried in order for references without a printed arXiv id."
+    )
     offline: bool = Field(False, description="Never touch the network; only cached or local PDFs.")
     delay: float = Field(3.0, ge=0, description="Seconds between two requests (arXiv asks for a few).")
     timeout: float = Field(60.0, gt=0, description="Seconds before a request is abandoned.")
@@ -131,6 +138,7 @@ class Settings(BaseSettings):
     arxiv_url: str | None = Field(
         None, description="MMQA_ARXIV_URL: shorthand for arxiv.url (a mirror or test server)."
     )
+    s2_url: str | None = Field(None, description="MMQA_S2_URL: shorthand for arxiv.s2_url (Semantic Scholar).")
     arxiv: ArxivSettings = ArxivSettings()
     parsing: ParsingSettings = ParsingSettings()
     chunking: ChunkSettings = ChunkSettings()
@@ -140,11 +148,13 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _apply_shorthands(self) -> Settings:
-        """MMQA_OFFLINE and MMQA_ARXIV_URL are the documented names; they feed the arxiv sub-settings."""
+        """MMQA_OFFLINE, MMQA_ARXIV_URL and MMQA_S2_URL are the documented names; they feed the arxiv sub-settings."""
         if self.offline and not self.arxiv.offline:
             self.arxiv = self.arxiv.model_copy(update={"offline": True})
         if self.arxiv_url and self.arxiv.url != self.arxiv_url:
             self.arxiv = self.arxiv.model_copy(update={"url": self.arxiv_url, "api_url": self.arxiv_url})
+        if self.s2_url and self.arxiv.s2_url != self.s2_url:
+            self.arxiv = self.arxiv.model_copy(update={"s2_url": self.s2_url})
         return self
 
     @classmethod

@@ -19,6 +19,7 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from collections.abc import Iterable
+from itertools import pairwise
 
 from mmqa.parsing.chunker import SectionText
 from mmqa.parsing.text import squash
@@ -26,7 +27,8 @@ from mmqa.schema import Reference
 
 _YEAR = re.compile(r"(?<![\d/.:-])((?:19|20)\d\d)([a-z]?)(?![\d]|\.\d)")
 _ARXIV = re.compile(
-    r"(?:arxiv[:\s]\s*|arxiv\.org/(?:abs|pdf)/\s*|abs/)(\d{4}\.\d{4,5})(v\d+)?|(?<![\w/.])((?:0[7-9]|[12]\d)(?:0[1-9]|1[0-2])\.\d{4,5})(v\d+)?(?=[,.;\s]|$)",  # noqa: E501
+    r"(?:arxiv[:\s]\s*|arxiv\.org/(?:abs|pdf)/\s*|abs/)(\d{4}\.\d{4,5})(v\d+)?"  # printed: arXiv:ID, URL, abs/ID
+    r"|(?<![\w/.])((?:0[7-9]|[12]\d)(?:0[1-9]|1[0-2])\.\d{4,5})(v\d+)?(?=[,.;\s]|$)",  # a bare new-style id
     re.IGNORECASE,
 )
 _URL = re.compile(r"(?:URL\s+)?https?:\s?//\S+|doi:\s*\S+", re.IGNORECASE)
@@ -37,7 +39,11 @@ _NOT_AUTHORS = {
     "acm", "springer", "pmlr", "technical", "conference", "international", "openreview", "available", "doi",
     "isbn", "online", "curran", "the", "a", "an", "on", "accessed", "retrieved", "preprint", "blog", "tech",
 }  # fmt: skip
-_NAME_WORD = re.compile(r"^(?:[A-Z][A-Za-z]?\.(?:-[A-Z]\.)?|[A-Z\u00c0-\u024f\u0141][\w'’\u0300-\u036f ́̈-]*\.?|[a-z]+|[a-z][’'][A-Z][\w’'-]*)$")
+_NAME_WORD = re.compile(
+    r"^(?:[A-Z][A-Za-z]?\.(?:-[A-Z]\.)?"  # an initial: 'J.', 'Th.', 'M.-T.'
+    r"|[A-Z\u00c0-\u024f\u0141][\w'’-]*\.?"  # a capitalised name
+    r"|[a-z]+|[a-z][’'][A-Z][\w’'-]*)$"  # a particle, or "d’Autume"
+)
 _INITIAL_END = re.compile(r"(?:^|[\s.-])[A-Z]$")
 
 
@@ -163,7 +169,7 @@ def _author_year_starts(st: SectionText) -> tuple[list[int], bool]:
     year_first = sum(1 for s, v in lists.items() if v and _YEAR.match(text[s + v[1] :].lstrip()))
     year_first_style = year_first >= 0.3 * max(1, sum(1 for v in lists.values() if v))
     entries = [starts[0]]
-    for prev, here in zip(starts, starts[1:], strict=False):
+    for prev, here in pairwise(starts):
         found = lists[here]
         if not found or not text[prev:here].rstrip().endswith("."):
             continue
@@ -214,7 +220,7 @@ def _fields(entry: str, key: str) -> Reference:
         if candidates:
             year = candidates[-1].group(1) + candidates[-1].group(2)
     title_match = re.match(r"(.+?[.?!])(?=\s+[A-Z(\[]|\s*$)", rest)
-    title = (title_match.group(1) if title_match else rest[:200]).strip().rstrip(".").strip("“”\"")
+    title = (title_match.group(1) if title_match else rest[:200]).strip().rstrip(".").strip('“”"')
     if not found:  # no author list: an institutional or web entry; its first sentence names it
         title = title if len(title) < 200 else ""
     return Reference(key=key, authors=authors, year=year, title=title, arxiv_id=arxiv_id, text=text[:600],
