@@ -109,7 +109,8 @@ def split_author_list(text: str) -> tuple[list[str], int] | None:
         names = parts
     if not parts or not all(_name_ok(n) for n in names):
         return None
-    parts = [_mend(p) for p in parts]
+    parts = [re.sub(r"(\b[A-Z])$", r"\1.", _mend(p)) for p in parts]  # 'Houlsby, N' -> 'Houlsby, N.'
+
     if etal:
         parts.append("others")
     return parts, end_match.end()
@@ -219,7 +220,7 @@ def _fields(entry: str, key: str) -> Reference:
         candidates = list(_YEAR.finditer(_URL.sub(lambda m: " " * len(m.group()), text)))
         if candidates:
             year = candidates[-1].group(1) + candidates[-1].group(2)
-    title_match = re.match(r"(.+?[.?!])(?=\s+[A-Z(\[]|\s*$)", rest)
+    title_match = re.match(r"(.+?[.?!])(?=\s+(?:[A-Z(\[]|arXiv|https?:)|\s*$)", rest)
     title = (title_match.group(1) if title_match else rest[:200]).strip().rstrip(".").strip('“”"')
     if not found:  # no author list: an institutional or web entry; its first sentence names it
         title = title if len(title) < 200 else ""
