@@ -71,7 +71,8 @@ def test_survey_bibliography_is_parsed(survey_refs):
     assert by_key["Radford et al., 2021"].arxiv_id == "2103.00020"  # https://arxiv.org/abs/IDv1
     assert by_key["Vaswani et al., 2017"].arxiv_id is None
     assert by_key["Vaswani et al., 2017"].title == "Attention is all you need"
-    assert by_key["Vaswani et al., 2017"].authors[0] == "Vaswani, A." and len(by_key["Vaswani et al., 2017"].authors) == 8
+    vaswani = by_key["Vaswani et al., 2017"]
+    assert vaswani.authors[0] == "Vaswani, A." and len(vaswani.authors) == 8
     assert by_key["Kim and Lee, 2021"].title == "Two-author citations in vision-language pretraining"
     assert by_key["He et al., 2016b"].year == "2016b"
 
@@ -137,7 +138,7 @@ def _client(arxiv: FakeArxiv, tmp_path: Path, **overrides) -> ArxivClient:
 def test_resolution_offline_online_and_cached(arxiv, survey_refs, tmp_path):
     cache_path = tmp_path / "cache.json"
     offline = ReferenceResolver(_client(arxiv, tmp_path, offline=True), ResolutionCache(cache_path))
-    refs = [r for r in (type(r).from_dict(r.to_dict()) for r in survey_refs[1])]
+    refs = [type(r).from_dict(r.to_dict()) for r in survey_refs[1]]
     offline.resolve(refs)
     assert {r.key: r.arxiv_id for r in refs if r.arxiv_id} == {
         "Dosovitskiy et al., 2021": "2010.11929", "Kim and Lee, 2021": "2102.03334",
