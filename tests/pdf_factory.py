@@ -140,3 +140,52 @@ def unicode_pdf(path: Path, pages: list[list[str]], font_size: float = 10) -> Pa
     with path.open("wb") as handle:
         writer.write(handle)
     return path
+
+
+SURVEY_PAGES: list[list[str]] = [
+    [
+        "A Survey of Vision Foundation Models for Testing",
+        "Test Author and Other Author",
+        "Abstract",
+        "We review how transformers, residual networks and language supervision shaped vision models.",
+        "The survey is short and made for tests; it cites papers in author-year style.",
+        "1 Introduction",
+        "Transformers (Vaswani et al., 2017) replaced recurrence with attention in sequence models.",
+        "Convolutional networks (LeCun et al., 1998) came first and still matter for images.",
+        "This survey follows both lines of work and asks which ideas carried over to vision.",
+        "2 Visual Understanding",
+        "Visual understanding models learn representations from images at scale.",
+        "2.1 Image Classification",
+        "Dosovitskiy et al. (2021) applied transformers to sequences of image patches, building on",
+        "residual networks (He et al., 2016a;b) that made very deep models trainable.",
+        "Image classification remains the standard benchmark for such backbones.",
+        "2.2 Language Supervision",
+        "Contrastive pre-training (Radford et al., 2021; Kim and Lee, 2021) links images and text,",
+        "again with the attention layers of Vaswani et al. (2017) as the building block.",
+        "3 Conclusion",
+        "Attention, residual connections and language supervision are the shared ingredients.",
+    ],
+    [
+        "References",
+        "Dosovitskiy, A., Beyer, L., Kolesnikov, A., Weissenborn, D., Zhai, X., and Houlsby, N. An image",
+        "is worth 16x16 words: Transformers for image recognition at scale. In ICLR, 2021. arXiv:2010.11929.",
+        "He, K., Zhang, X., Ren, S., and Sun, J. Deep residual learning for image recognition. In CVPR, 2016a.",
+        "He, K., Zhang, X., Ren, S., and Sun, J. Identity mappings in deep residual networks. In ECCV,",
+        "2016b.",
+        "Kim, W. and Lee, J. Two-author citations in vision-language pretraining. arXiv preprint",
+        "arXiv:2102.03334, 2021.",
+        "LeCun, Y., Bottou, L., Bengio, Y., and Haffner, P. Gradient-based learning applied to document",
+        "recognition. Proceedings of the IEEE, 1998.",
+        "Radford, A., Kim, J. W., Hallacy, C., and Sutskever, I. Learning transferable visual models from",
+        "natural language supervision. In ICML, 2021. URL https://arxiv.org/abs/2103.00020v1.",
+        "Vaswani, A., Shazeer, N., Parmar, N., Uszkoreit, J., Jones, L., Gomez, A. N., Kaiser, L., and",
+        "Polosukhin, I. Attention is all you need. In NeurIPS, 2017.",
+    ],
+]
+
+
+def survey_pdf(path: Path) -> Path:
+    """A survey-shaped paper: numbered sections citing in author-year style, then a bibliography whose
+    entries have a printed arXiv id (ViT, CLIP, Kim and Lee) or only a title (Transformer, ResNet,
+    LeCun, He 2016b)."""
+    return text_pdf(path, [[line.encode("cp1252") for line in page] for page in SURVEY_PAGES])

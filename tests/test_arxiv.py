@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import json
+import re
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from urllib.parse import parse_qs, unquote, urlsplit
 
 import pytest
 
@@ -15,14 +18,25 @@ from mmqa.settings import ArxivSettings
 from tests.conftest import CORPUS
 
 
+def _words(text: str) -> str:
+    return " ".join(re.sub(r"[^a-z0-9]+", " ", text.lower()).split())
+
+
 class FakeArxiv:
-    """Serves /pdf/<id>[vN] from the shared corpus; faults are queued per request."""
+    """Serves /pdf/<id>[vN] from the shared corpus; faults are queued per request.
+
+    It also answers the two metadata services in their documented formats: the arXiv API (Atom; id_list
+    and ti:"..." title search) and Semantic Scholar's title match (JSON). They are canned stand-ins,
+    because the real services cannot be reached from the test machines.
+    """
 
     def __init__(self) -> None:
         self.faults: list[str] = []  # "503", "slow", "truncated", "html"
         self.hits: list[tuple[float, str]] = []
         self.versions: dict[str, str] = {}  # what the API announces: id -> latest version
         self.files: dict[str, bytes] = {}  # URL path -> body, overriding the corpus
+        self.titles: dict[str, str] = {}  # what the API's title search knows: id -> title
+        self.s2: dict[str, str] = {}  # what Semantic Scholar's title match knows: title -> arXiv id
         outer = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -31,12 +45,16 @@ class FakeArxiv:
 
             def do_GET(self) -> None:
                 outer.hits.append((time.monotonic(), self.path))
+                if self.path.startswith("/api/query?search_query="):
+                    return self._title_search()
                 if self.path.startswith("/api/query"):
                     return self._feed()
+                if self.path.startswith("/graph/v1/paper/search/match"):
+                    return self._s2_match()
                 fault = outer.faults.pop(0) if outer.faults else ""
                 paper = self.path.rsplit("/", 1)[-1].split("v")[0]
                 source = CORPUS / f"{paper}.pdf"
-                if fault == "503" or not source.exists():
+                if fault == "503" or not (source.exists() or self.path in outer.files):
                     self.send_response(503 if fault else 404)
                     self.end_headers()
                     return
@@ -57,14 +75,36 @@ class FakeArxiv:
                     pass  # the client gave up (the timeout test): expected
 
             def _feed(self) -> None:
-                # The arXiv API's Atom format: one <entry> per id, its <id> the abs URL with the version.
+                self._atom({i: (v, f"paper {i}") for i, v in outer.versions.items()})
+
+            def _title_search(self) -> None:
+                # ti:"phrase" matches titles containing the phrase (case and punctuation aside), as arXiv does.
+                phrase = _words(unquote(self.path.split("search_query=", 1)[1].split("&")[0]).split('"')[1])
+                self._atom({i: ("v1", t) for i, t in outer.titles.items() if phrase in _words(t)})
+
+            def _atom(self, papers: dict[str, tuple[str, str]]) -> None:
+                # The arXiv API's Atom format: one <entry> per paper, its <id> the abs URL with the version.
                 entries = "".join(
-                    f"<entry><id>http://arxiv.org/abs/{i}{v}</id><title>paper {i}</title></entry>"
-                    for i, v in outer.versions.items()
+                    f"<entry><id>http://arxiv.org/abs/{i}{v}</id><title>{t}</title></entry>"
+                    for i, (v, t) in papers.items()
                 )
                 body = f'<?xml version="1.0"?><feed xmlns="http://www.w3.org/2005/Atom">{entries}</feed>'.encode()
-                self.send_response(200)
-                self.send_header("Content-Type", "application/atom+xml")
+                self._send(200, "application/atom+xml", body)
+
+            def _s2_match(self) -> None:
+                # Semantic Scholar's /paper/search/match: the best title match, or 404 "Title match not found".
+                query = _words(parse_qs(urlsplit(self.path).query)["query"][0])
+                hits = [(t, i) for t, i in outer.s2.items() if _words(t) == query]
+                if not hits:
+                    return self._send(404, "application/json", b'{"error": "Title match not found"}')
+                title, arxiv_id = hits[0]
+                paper = {"paperId": "abc", "title": title, "year": 2016, "externalIds": {"ArXiv": arxiv_id}}
+                self._send(200, "application/json", json.dumps({"data": [paper]}).encode())
+
+            def _send(self, code: int, kind: str, body: bytes) -> None:
+                self.send_response(code)
+                self.send_header("Content-Type", kind)
+                self.send_header("Content-Length", str(len(body)))
                 self.end_headers()
                 self.wfile.write(body)
 

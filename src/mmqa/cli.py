@@ -26,6 +26,10 @@ JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object on 
 KOpt = Annotated[int | None, typer.Option("-k", "--k", min=1, max=100, help="How many passages.")]
 DocOpt = Annotated[list[str] | None, typer.Option("--doc", help="Only this paper (doc id); repeatable.")]
 SectionOpt = Annotated[str | None, typer.Option("--section", help="Only this section and its subsections, e.g. 3.1")]
+CitedByOpt = Annotated[
+    str | None, typer.Option("--cited-by", help="Only papers the survey cites in this section (and its subsections).")
+]
+ScopeOpt = Annotated[str | None, typer.Option("--scope", help="survey: only the survey; cited: only papers it cites.")]
 VerboseOpt = Annotated[bool, typer.Option("-v", "--verbose", help="Log progress details to stderr.")]
 LLMOpt = Annotated[
     str | None,
@@ -62,10 +66,10 @@ def _service(home: Path | None, verbose: bool = False, **overrides: Any):
     return MMQA(Settings.load(home=home, **overrides))
 
 
-def _filters(doc: list[str] | None, section: str | None):
+def _filters(doc: list[str] | None, section: str | None, cited_by: str | None = None, scope: str | None = None):
     from mmqa.retrieval.filters import SearchFilter
 
-    return SearchFilter(docs=doc or None, section=section)
+    return SearchFilter(docs=doc or None, section=section, cited_by=cited_by, scope=scope)
 
 
 def _print_json(data: dict[str, Any]) -> None:
@@ -84,21 +88,38 @@ def ingest(
     from_dir: Annotated[
         Path | None, typer.Option("--from", help="Take arxiv:ID papers from this folder (ID.pdf / IDvN.pdf).")
     ] = None,
+    survey: Annotated[
+        str | None,
+        typer.Option(
+            "--survey", help="Ingest this survey (arxiv:ID), resolve its bibliography, ingest the papers it cites."
+        ),
+    ] = None,
     home: HomeOpt = None,
     json_out: JsonOpt = False,
     verbose: VerboseOpt = False,
 ) -> None:
     """Parse, chunk, embed and index PDFs. Unchanged files are skipped; bad files are reported."""
-    from mmqa.console import IngestProgressView, print_ingest_report
+    from mmqa.console import IngestProgressView, print_ingest_report, print_survey_ingest
 
     service = _service(home, verbose)
-    chosen = list(sources) if sources else service.default_sources(survey_only)
+    if sources and survey:
+        raise MMQAError("give papers to ingest or --survey arxiv:ID, not both")
+    outcome = None
     with IngestProgressView(enabled=not json_out) as view:
-        report = service.ingest(chosen, observer=view, from_dir=from_dir)
+        if sources:
+            report = service.ingest(list(sources), observer=view, from_dir=from_dir)
+        else:
+            outcome = service.ingest_survey(survey, observer=view, from_dir=from_dir, survey_only=survey_only)
+            report = outcome.report
     if json_out:
-        _print_json({"files": [f.__dict__ for f in report.files], "ok": report.ok})
+        payload: dict[str, Any] = {"files": [f.__dict__ for f in report.files], "ok": report.ok}
+        if outcome is not None:
+            payload["bibliography"] = outcome.to_dict()
+        _print_json(payload)
     else:
         print_ingest_report(report)
+        if outcome is not None:
+            print_survey_ingest(outcome)
     if not report.ok:
         raise typer.Exit(1)
 
@@ -111,18 +132,28 @@ def ask(
     section: SectionOpt = None,
     llm: LLMOpt = None,
     base_url: BaseUrlOpt = None,
+    cited_by: CitedByOpt = None,
+    scope: ScopeOpt = None,
+    bibtex: Annotated[
+        bool, typer.Option("--bibtex", help="Also print BibTeX for the papers the answer cites.")
+    ] = False,
     home: HomeOpt = None,
     json_out: JsonOpt = False,
     verbose: VerboseOpt = False,
 ) -> None:
     """Answer a question with citations to sections and pages (or say the papers do not cover it)."""
-    from mmqa.console import stream_answer
+    from mmqa.console import print_bibtex, stream_answer
 
     service = _service(home, verbose, llm=llm, llm_base_url=base_url)
+    filters = _filters(doc, section, cited_by, scope)
     if json_out:
-        _print_json(service.ask(question, k, _filters(doc, section)).to_dict())
+        answer = service.ask(question, k, filters)
+        entries = service.answer_bibtex(answer) if bibtex else ""
+        _print_json({**answer.to_dict(), **({"bibtex": entries} if bibtex else {})})
     else:
-        stream_answer(service.ask_stream(question, k, _filters(doc, section)))
+        answer = stream_answer(service.ask_stream(question, k, filters))
+        if bibtex:
+            print_bibtex(service.answer_bibtex(answer))
 
 
 @app.command()
@@ -165,6 +196,8 @@ def search(
     k: KOpt = None,
     doc: DocOpt = None,
     section: SectionOpt = None,
+    cited_by: CitedByOpt = None,
+    scope: ScopeOpt = None,
     home: HomeOpt = None,
     json_out: JsonOpt = False,
     verbose: VerboseOpt = False,
@@ -172,7 +205,7 @@ def search(
     """Ranked passages only (hybrid dense + BM25), no answer."""
     from mmqa.console import print_search
 
-    result = _service(home, verbose).search(query, k, _filters(doc, section))
+    result = _service(home, verbose).search(query, k, _filters(doc, section, cited_by, scope))
     if json_out:
         _print_json(result.to_dict())
     else:
@@ -193,6 +226,32 @@ def sections(
         _print_json({d: [s.to_dict() for s in secs] for d, secs in trees.items()})
     else:
         print_sections(trees)
+
+
+@app.command()
+def refs(
+    doc: Annotated[str | None, typer.Argument(help="A doc id; default: the survey.")] = None,
+    missing: Annotated[bool, typer.Option("--missing", help="Only entries whose paper is not indexed.")] = False,
+    bibtex: Annotated[bool, typer.Option("--bibtex", help="Print BibTeX (parsed fields and arXiv ids only).")] = False,
+    resolve: Annotated[
+        bool, typer.Option("--resolve", help="Look up arXiv ids of unresolved titles online (cached).")
+    ] = False,
+    home: HomeOpt = None,
+    json_out: JsonOpt = False,
+    verbose: VerboseOpt = False,
+) -> None:
+    """A paper's bibliography: key, authors, year, title, arXiv id, whether indexed, citing sections."""
+    from mmqa.console import print_bibtex, print_refs
+
+    listing = _service(home, verbose).references(doc, missing=missing, resolve=resolve)
+    if json_out:
+        _print_json(listing.to_dict())
+    elif bibtex:
+        from mmqa.bibtex import bibtex as to_bibtex
+
+        print_bibtex(to_bibtex(listing.references))
+    else:
+        print_refs(listing)
 
 
 @app.command()

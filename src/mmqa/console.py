@@ -18,6 +18,7 @@ from mmqa.schema import Answer
 if TYPE_CHECKING:  # keep `mmqa ask` from importing the ingestion stack (pypdf, llama-index)
     from mmqa.ingestion import FileResult, IngestReport
     from mmqa.schema import Section
+    from mmqa.service import ReferenceList, SurveyIngest
 
 
 MAX_UNSUPPORTED_SHOWN = 3
@@ -52,6 +53,7 @@ class IngestProgressView:
         self._files = None
         self._embed = None
         self._started = False
+        self._offset = 0  # files of earlier batches (a survey, then the papers it cites)
 
     def __enter__(self) -> IngestProgressView:
         return self  # the live display starts with the first file, so early errors print cleanly
@@ -70,7 +72,10 @@ class IngestProgressView:
         self._start()
         if self._files is None:
             self._files = self._progress.add_task("papers", total=total)
-        self._progress.update(self._files, completed=index, description=f"papers: {escape(path.name)}")
+        elif index == 0:
+            self._offset = int(self._progress.tasks[0].completed)
+        self._progress.update(self._files, completed=self._offset + index, total=self._offset + total,
+                              description=f"papers: {escape(path.name)}")  # fmt: skip
         if self._embed is not None:
             self._progress.remove_task(self._embed)
             self._embed = None
@@ -108,6 +113,43 @@ def print_ingest_report(report: IngestReport) -> None:
     if reused:
         summary += f"; {reused} vectors reused from the embedding cache"
     out_console().print(summary)
+
+
+def print_survey_ingest(outcome: SurveyIngest) -> None:
+    """One line about the survey's bibliography: entries, resolved ids, cited papers fetched."""
+    if not outcome.survey or outcome.cited_sources is None or not outcome.references:
+        return
+    line = (
+        f"survey {outcome.survey}: {outcome.references} references, {outcome.resolved} with arXiv ids, "
+        f"{len(outcome.cited_sources)} cited papers ingested or checked"
+    )
+    if outcome.not_in_folder:
+        line += f"; {outcome.not_in_folder} cited papers not in the --from folder"
+    if outcome.summary and outcome.summary.failed:
+        line += f"; {outcome.summary.failed} lookups failed (retried next time)"
+    out_console().print(escape(line))
+
+
+def print_refs(listing: ReferenceList) -> None:
+    """The bibliography as a table: key, year, title, arXiv id, indexed, citing sections."""
+    data = listing.to_dict()
+    table = Table(title=f"references of {listing.doc_id}", title_justify="left")
+    for column in ("key", "title", "arXiv", "indexed", "cited in"):
+        table.add_column(column, overflow="fold")
+    for ref in data["references"]:
+        title = ref["title"] if len(ref["title"]) <= 70 else ref["title"][:69] + "…"
+        table.add_row(escape(ref["key"]), escape(title), ref["arxiv_id"] or "-", "yes" if ref["indexed"] else "",
+                      escape(", ".join(ref["cited_in"])))  # fmt: skip
+    out_console().print(table)
+    resolved = sum(1 for r in data["references"] if r["arxiv_id"])
+    out_console().print(f"{len(data['references'])} references, {resolved} with arXiv ids")
+
+
+def print_bibtex(text: str) -> None:
+    """BibTeX entries, verbatim (no markup)."""
+    if text:
+        out_console().print()
+        out_console().print(text, markup=False)
 
 
 def print_update(rows: list[dict[str, str]]) -> None:

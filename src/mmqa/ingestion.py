@@ -27,9 +27,10 @@ from mmqa.index.store import ChunkStore
 from mmqa.parsing import parse_pdf
 from mmqa.parsing.chunker import Chunker
 from mmqa.parsing.pdf import check_pdf_file, sha256_file
+from mmqa.parsing.references import Bibliography, parse_references
 from mmqa.parsing.text import split_sentences
 from mmqa.parsing.tokens import token_counter
-from mmqa.schema import Chunk, SentenceUnit, indexed_text
+from mmqa.schema import Chunk, Reference, SentenceUnit, indexed_text
 from mmqa.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -191,6 +192,7 @@ class Ingestor:
             chunks = [c for c in chunks if not _in_references(c.section_title, c.section)]
         if not chunks:
             raise InputError(str(path), "no indexable text found")
+        references = self._link_citations(parse_references(parsed.texts), chunks)
         units = [u for c in chunks for u in c.sentence_units(split_sentences(c.text))]
         timings["chunk"], clock = time.perf_counter() - clock, time.perf_counter()
         vectors, unit_vectors, reused = self._embed(chunks, units, observer)
@@ -214,6 +216,8 @@ class Ingestor:
             ingested_at=datetime.now(UTC).isoformat(timespec="seconds"),
             index_key=self.index_key,
             lost_pages=paper.lost_pages,
+            references=[r.to_dict() for r in references],
+            survey=previous.survey if previous else False,
         )
         manifest.save(self.manifest_path)
         stale = set(self.store.ids_of(paper.doc_id)) - {c.chunk_id for c in chunks}
@@ -224,6 +228,29 @@ class Ingestor:
             log.warning("%s: text of pages %s could not be extracted", path.name, paper.lost_pages)
         return FileResult(str(path), status, paper.doc_id, paper.title, len(paper.pages), len(chunks),
                           sentences=len(units), reused=reused, timings=timings)  # fmt: skip
+
+    def _link_citations(self, references: list[Reference], chunks: list[Chunk]) -> list[Reference]:
+        """Fill each chunk's ``cites`` and each reference's ``cited_in`` (arXiv ids from print or the cache).
+
+        The embedded text is untouched: ``cites`` is metadata only.
+        """
+        from mmqa.acquire.resolver import ReferenceResolver, ResolutionCache, resolution_cache_path
+
+        if not references:
+            return references
+        ReferenceResolver(None, ResolutionCache(resolution_cache_path(self.settings.home))).apply_cache(references)
+        bibliography = Bibliography(references)
+        for chunk in chunks:
+            if _in_references(chunk.section_title, chunk.section):
+                continue
+            cited = bibliography.cited(chunk.text)
+            where = chunk.section or chunk.section_title
+            for ref in cited:
+                if where not in ref.cited_in:
+                    ref.cited_in.append(where)
+            ids = [f"arxiv:{r.arxiv_id}" for r in cited if r.arxiv_id]
+            chunk.cites = "|".join(dict.fromkeys([r.key for r in cited] + ids))
+        return references
 
     def _embed(
         self, chunks: list[Chunk], units: list[SentenceUnit], observer: IngestObserver

@@ -60,6 +60,33 @@ class Paper:
 
 
 @dataclass
+class Reference:
+    """One entry of a paper's bibliography, as printed (plus the arXiv id it resolved to, if any).
+
+    ``key`` is how the text cites it: 'He et al., 2022a', 'Kim and Lee, 2021' or '[12]'.
+    ``cited_in`` lists the sections (numbers, or titles when unnumbered) whose passages cite it.
+    """
+
+    key: str
+    authors: list[str]
+    year: str
+    title: str
+    arxiv_id: str | None = None
+    resolved_by: str = ""  # printed | cache | arxiv | s2 ('' while unresolved)
+    cited_in: list[str] = field(default_factory=list)
+    text: str = ""  # the entry as printed (whitespace squashed)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain-JSON form (as stored in the manifest)."""
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Reference:
+        """The inverse of ``to_dict`` (unknown keys ignored, so older manifests still load)."""
+        return cls(**{k: v for k, v in data.items() if k in cls.__dataclass_fields__})
+
+
+@dataclass
 class Chunk:
     """A passage ready to index: text within one section, with flat metadata for the store."""
 
@@ -80,6 +107,7 @@ class Chunk:
     figure: str  # "Table 4" / "Figure 2" for captions, else ""
     content_hash: str
     paper_sha: str  # first 12 hex digits of the PDF's SHA-256: which version of the paper this came from
+    cites: str = ""  # the bibliography entries this passage cites: keys and 'arxiv:ID's, '|'-delimited
 
     def metadata(self) -> dict[str, str | int]:
         """Flat metadata (no text) as stored beside the vector."""

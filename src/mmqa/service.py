@@ -15,10 +15,12 @@ from typing import TYPE_CHECKING, Any
 from mmqa.errors import EmptyIndexError, MMQAError
 from mmqa.index.manifest import Manifest
 from mmqa.retrieval.filters import SearchFilter
-from mmqa.schema import Answer, Passage, Section
+from mmqa.schema import Answer, Passage, Reference, Section
 from mmqa.settings import Settings
 
 if TYPE_CHECKING:  # the query path never imports the ingestion stack (pypdf, llama-index)
+    from mmqa.acquire.corpus import CorpusSpec
+    from mmqa.acquire.resolver import ReferenceResolver, ResolveSummary
     from mmqa.ingestion import IngestObserver, IngestReport
 
 MAX_QUESTION_CHARS = 2000
@@ -35,6 +37,56 @@ class SearchResult:
     def to_dict(self) -> dict[str, Any]:
         """The stable ``search --json`` contract."""
         return {"query": self.query, "results": [p.to_result(i) for i, p in enumerate(self.passages, start=1)]}
+
+
+@dataclass
+class ReferenceList:
+    """A paper's bibliography, each entry knowing whether the paper it names is indexed."""
+
+    doc_id: str
+    references: list[Reference]
+    indexed: set[str]
+
+    def to_dict(self) -> dict[str, Any]:
+        """The stable ``refs --json`` contract."""
+        return {
+            "doc_id": self.doc_id,
+            "references": [
+                {
+                    "key": r.key,
+                    "authors": r.authors,
+                    "year": r.year,
+                    "title": r.title,
+                    "arxiv_id": r.arxiv_id or None,
+                    "indexed": bool(r.arxiv_id) and r.arxiv_id in self.indexed,
+                    "cited_in": r.cited_in,
+                }
+                for r in self.references
+            ],
+        }
+
+
+@dataclass
+class SurveyIngest:
+    """The outcome of ingesting a survey with the papers it cites."""
+
+    report: IngestReport
+    survey: str = ""  # doc id ('' if the survey itself failed)
+    references: int = 0
+    resolved: int = 0
+    cited_sources: list[str] | None = None
+    not_in_folder: int = 0  # resolved cited papers absent from --from DIR
+    summary: ResolveSummary | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """What ``ingest --json`` adds about the bibliography."""
+        return {
+            "survey": self.survey,
+            "references": self.references,
+            "resolved": self.resolved,
+            "cited_fetched": len(self.cited_sources or []),
+            "not_in_folder": self.not_in_folder,
+        }
 
 
 def _version_number(version: str) -> int:
@@ -170,11 +222,85 @@ class MMQA:
                     row["action"] = f"failed: {failed[key]}"
         return rows
 
-    def default_sources(self, survey_only: bool = False) -> list[str]:
-        """The papers of the default corpus (``ingest/corpus.toml``) as 'arxiv:ID' sources."""
+    def corpus_spec(self) -> CorpusSpec:
+        """The default corpus declaration (``ingest/corpus.toml`` or MMQA_CORPUS_FILE)."""
         from mmqa.acquire.corpus import DEFAULT_CORPUS_FILE, CorpusSpec
 
-        return CorpusSpec.load(self.settings.corpus_file or DEFAULT_CORPUS_FILE).sources(survey_only)
+        return CorpusSpec.load(self.settings.corpus_file or DEFAULT_CORPUS_FILE)
+
+    def default_sources(self, survey_only: bool = False) -> list[str]:
+        """The papers of the default corpus (``ingest/corpus.toml``) as 'arxiv:ID' sources."""
+        return self.corpus_spec().sources(survey_only)
+
+    def ingest_survey(
+        self,
+        survey: str | None = None,
+        observer: IngestObserver | None = None,
+        from_dir: Path | None = None,
+        survey_only: bool = False,
+    ) -> SurveyIngest:
+        """Ingest a survey ('arxiv:ID'; default: the corpus file's, plus its extra papers), parse its
+        bibliography, resolve the entries to arXiv ids and ingest the cited papers (capped and
+        filtered by the corpus file). With ``from_dir``, cited papers not in that folder are skipped."""
+        spec = self.corpus_spec()
+        default = survey is None
+        source = f"arxiv:{spec.survey}" if default else survey
+        report = self.ingest([source], observer, from_dir)
+        outcome = SurveyIngest(report)
+        done = next((f for f in report.files if f.status != "failed"), None)
+        cited: list[str] = []
+        if done is not None:
+            outcome.survey = done.doc_id
+            self._mark_survey(done.doc_id)
+            if not survey_only:
+                refs, outcome.summary = self.resolve_references(done.doc_id, online=True)
+                outcome.references = len(refs)
+                ranked = sorted((r for r in refs if r.arxiv_id), key=lambda r: -len(r.cited_in))
+                outcome.resolved = len(ranked)
+                cited = spec.cited_sources([r.arxiv_id for r in ranked if r.arxiv_id], {done.doc_id})
+                if from_dir is not None:
+                    present = [c for c in cited if self.arxiv.in_folder(c, from_dir)]
+                    outcome.not_in_folder, cited = len(cited) - len(present), present
+        extra = spec.sources()[1:] if default and not survey_only else []
+        outcome.cited_sources = cited
+        more = list(dict.fromkeys(s for s in cited + extra if s.split(":", 1)[1] != outcome.survey))
+        if more:
+            report.files.extend(self.ingest(more, observer, from_dir).files)
+        return outcome
+
+    def _mark_survey(self, doc_id: str) -> None:
+        from mmqa.index.lock import WriterLock
+
+        with WriterLock(self.settings.home):
+            manifest = self.manifest()
+            if doc_id in manifest.papers and not manifest.papers[doc_id].survey:
+                manifest.papers[doc_id].survey = True
+                manifest.save(self.manifest_path)
+
+    def _resolver(self, online: bool) -> ReferenceResolver:
+        from mmqa.acquire.resolver import ReferenceResolver, ResolutionCache, resolution_cache_path
+
+        return ReferenceResolver(
+            self.arxiv if online else None, ResolutionCache(resolution_cache_path(self.settings.home))
+        )
+
+    def resolve_references(self, doc_id: str, online: bool = True) -> tuple[list[Reference], ResolveSummary]:
+        """Resolve a paper's bibliography to arXiv ids (printed, cached, or looked up when ``online``)
+        and record the ids in the manifest, so filters and ``refs`` need no network afterwards."""
+        from mmqa.index.lock import WriterLock
+
+        record = self.manifest().papers.get(doc_id)
+        if record is None:
+            raise MMQAError(f"not indexed: {doc_id} (see `mmqa status`)")
+        refs = record.reference_objects()
+        summary = self._resolver(online).resolve(refs, online)  # outside the lock: lookups can take minutes
+        with WriterLock(self.settings.home):
+            manifest = self.manifest()
+            current = manifest.papers.get(doc_id)
+            if current is not None and current.sha256 == record.sha256:
+                current.references = [r.to_dict() for r in refs]
+                manifest.save(self.manifest_path)
+        return refs, summary
 
     def fetch_arxiv(self, arxiv_id: str, from_dir: Path | None = None) -> Path:
         """A local PDF for an arXiv id: cached, from ``from_dir``, or downloaded (unless offline)."""
@@ -195,9 +321,66 @@ class MMQA:
         manifest = self.manifest()
         if not manifest.papers:
             raise EmptyIndexError(
-                f"nothing is indexed yet in {self.settings.home}: run `mmqa ingest PATH` with PDFs or a folder"
+                f"nothing is indexed yet in {self.settings.home}: run `mmqa ingest` for the default corpus "
+                "(the survey and the papers it cites) or `mmqa ingest PATH` with PDFs or a folder"
             )
         return manifest
+
+    def default_survey(self, manifest: Manifest | None = None) -> str:
+        """The doc id of the survey: one ingested as a survey, else the corpus file's if it is indexed."""
+        manifest = manifest or self.manifest()
+        surveys = sorted(r.doc_id for r in manifest.surveys())
+        if surveys:
+            return surveys[0]
+        survey_id = self.corpus_spec().survey.id
+        if survey_id in manifest.papers:
+            return survey_id
+        raise MMQAError(
+            f"the survey {survey_id} is not indexed: run `mmqa ingest` (the default corpus) or name a paper, "
+            "e.g. mmqa refs 2010.11929"
+        )
+
+    def references(self, doc_id: str | None = None, missing: bool = False, resolve: bool = False) -> ReferenceList:
+        """A paper's bibliography (default: the survey), with arXiv ids from print, the cache, or (``resolve``)
+        a title lookup; ``missing`` keeps only entries whose paper is not indexed."""
+        manifest = self._ready_manifest()
+        doc_id = doc_id or self.default_survey(manifest)
+        if doc_id not in manifest.papers:
+            raise MMQAError(f"not indexed: {doc_id} (see `mmqa status`)")
+        if resolve:
+            refs = self.resolve_references(doc_id, online=True)[0]
+        else:
+            refs = manifest.papers[doc_id].reference_objects()
+            self._resolver(online=False).apply_cache(refs)
+        listing = ReferenceList(doc_id, refs, set(manifest.papers))
+        if missing:
+            listing.references = [r for r in refs if not (r.arxiv_id and r.arxiv_id in listing.indexed)]
+        return listing
+
+    def answer_bibtex(self, answer: Answer, with_cited: bool = True) -> str:
+        """BibTeX for the papers an answer cites (and, with ``with_cited``, the works its passages cite)."""
+        from mmqa.acquire.arxiv import is_arxiv_id
+        from mmqa.bibtex import bibtex
+
+        manifest = self.manifest()
+        by_arxiv: dict[str, Reference] = {}
+        for record in manifest.papers.values():
+            for ref in record.reference_objects():
+                if ref.arxiv_id and ref.authors:
+                    by_arxiv.setdefault(ref.arxiv_id, ref)
+        refs: list[Reference] = []
+        for citation in answer.citations:
+            doc_id = citation.passage.doc_id
+            record = manifest.papers.get(doc_id)
+            known = by_arxiv.get(doc_id)
+            arxiv_id = doc_id if is_arxiv_id(doc_id) else None
+            title = record.title if record else str(citation.passage.meta.get("title", ""))
+            refs.append(Reference(doc_id, known.authors if known else [], known.year if known else "", title, arxiv_id))
+            if with_cited and record is not None:
+                keys = [k for k in str(citation.passage.meta.get("cites", "")).split("|") if k]
+                own = {r.key: r for r in record.reference_objects()}
+                refs.extend(own[k] for k in keys if k in own)
+        return bibtex(refs)
 
     def search(self, query: str, k: int | None = None, filters: SearchFilter | None = None) -> SearchResult:
         """The best ``k`` passages for ``query`` (hybrid dense + BM25), optionally filtered."""

@@ -132,6 +132,13 @@ class ArxivSettings(BaseModel):
 
     url: str = Field("https://arxiv.org", description="arXiv (or a mirror / test server); PDFs at URL/pdf/ID.")
     api_url: str = Field("https://export.arxiv.org", description="arXiv API (Atom feed at URL/api/query).")
+    s2_url: str = Field(
+        "https://api.semanticscholar.org",
+        description="Semantic Scholar (title match at URL/graph/v1/paper/search/match).",
+    )
+    resolvers: list[Literal["arxiv", "s2"]] = Field(
+        ["arxiv", "s2"], description="Title lookups tried in order for references without a printed arXiv id."
+    )
     offline: bool = Field(False, description="Never touch the network; only cached or local PDFs.")
     delay: float = Field(3.0, ge=0, description="Seconds between two requests (arXiv asks for a few).")
     timeout: float = Field(60.0, gt=0, description="Seconds before a request is abandoned.")
@@ -167,6 +174,7 @@ class Settings(BaseSettings):
         description="MMQA_LLM_API_KEY or OPENAI_API_KEY: the LLM endpoint's key (kept secret).",
     )
     llm_settings: LLMSettings = LLMSettings()
+    s2_url: str | None = Field(None, description="MMQA_S2_URL: shorthand for arxiv.s2_url (Semantic Scholar).")
     arxiv: ArxivSettings = ArxivSettings()
     parsing: ParsingSettings = ParsingSettings()
     chunking: ChunkSettings = ChunkSettings()
@@ -176,7 +184,7 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _apply_shorthands(self) -> Settings:
-        """MMQA_OFFLINE and MMQA_ARXIV_URL are the documented names; they feed the arxiv sub-settings."""
+        """MMQA_OFFLINE, MMQA_ARXIV_URL and MMQA_S2_URL are the documented names; they feed the arxiv sub-settings."""
         if self.offline and not self.arxiv.offline:
             self.arxiv = self.arxiv.model_copy(update={"offline": True})
         if self.arxiv_url and self.arxiv.url != self.arxiv_url:
@@ -190,6 +198,8 @@ class Settings(BaseSettings):
             llm_updates["api_key"] = self.llm_api_key
         if llm_updates:
             self.llm_settings = self.llm_settings.model_copy(update=llm_updates)
+        if self.s2_url and self.arxiv.s2_url != self.s2_url:
+            self.arxiv = self.arxiv.model_copy(update={"s2_url": self.s2_url})
         return self
 
     @classmethod

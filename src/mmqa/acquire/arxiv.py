@@ -29,6 +29,10 @@ class _BadBody(Exception):
     """A response arrived but is not what was asked for (truncated, HTML instead of PDF): retry."""
 
 
+class NotFoundError(MMQAError):
+    """The server answered 404: what was asked for does not exist there (a definite answer, not a failure)."""
+
+
 USER_AGENT = f"mmqa/{__version__} (offline-first research QA; polite single-request client)"
 
 
@@ -71,6 +75,24 @@ def looks_like_pdf(path: Path) -> str | None:
     return None
 
 
+def atom_entries(feed: bytes) -> list[tuple[ArxivId, str]]:
+    """(id with version, title) of each <entry> of an arXiv API Atom feed (its <id> is the abs URL)."""
+    import xml.etree.ElementTree as ET
+
+    atom = "{http://www.w3.org/2005/Atom}"
+    try:
+        root = ET.fromstring(feed)
+    except ET.ParseError as exc:
+        raise MMQAError(f"arXiv API: not an Atom feed ({exc})") from exc
+    out = []
+    for entry in root.iter(f"{atom}entry"):
+        match = _ID.match((entry.findtext(f"{atom}id") or "").rsplit("/", 1)[-1])
+        if match:
+            title = " ".join((entry.findtext(f"{atom}title") or "").split())
+            out.append((ArxivId(match.group(1), (match.group(2) or "").lower()), title))
+    return out
+
+
 def is_arxiv_id(text: str) -> bool:
     """True for a bare or versioned arXiv id ('2304.08485', 'arxiv:2304.08485v2')."""
     return _ID.match(text.strip()) is not None
@@ -109,21 +131,26 @@ class ArxivClient:
 
     def latest_versions(self, ids: list[str]) -> dict[str, str]:
         """The newest version ('v3') of each arXiv id, from the arXiv API's Atom feed (``query?id_list=``)."""
-        import xml.etree.ElementTree as ET
-
         if not ids:
             return {}
-        if self.settings.offline:
-            raise MMQAError("checking arXiv for new versions needs the network, and MMQA_OFFLINE=1 forbids it")
         url = f"{self.settings.api_url.rstrip('/')}/api/query?id_list={','.join(ids)}&max_results={len(ids)}"
-        feed = ET.fromstring(self._request(url, f"arXiv API ({len(ids)} ids)", lambda response: response.read()))
-        latest: dict[str, str] = {}
-        for entry in feed.iter("{http://www.w3.org/2005/Atom}entry"):
-            text = (entry.findtext("{http://www.w3.org/2005/Atom}id") or "").rsplit("/", 1)[-1]
-            match = _ID.match(text)
-            if match and match.group(2):
-                latest[match.group(1)] = match.group(2)
-        return latest
+        feed = self.get(url, f"checking arXiv for new versions ({len(ids)} ids)")
+        return {paper.id: paper.version for paper, _ in atom_entries(feed) if paper.version}
+
+    def search_title(self, title: str, max_results: int = 5) -> list[tuple[ArxivId, str]]:
+        """Papers whose title matches the phrase ``title`` (arXiv API ``search_query=ti:"..."``): (id, title)."""
+        from urllib.parse import quote
+
+        phrase = " ".join(re.sub(r"[^\w\s-]", " ", title).split())
+        query = quote(f'ti:"{phrase}"')
+        url = f"{self.settings.api_url.rstrip('/')}/api/query?search_query={query}&max_results={max_results}"
+        return atom_entries(self.get(url, f"arXiv API title search {phrase[:40]!r}"))
+
+    def get(self, url: str, what: str) -> bytes:
+        """The body of ``url`` through the same polite request loop (rate limit, retries); NotFoundError on 404."""
+        if self.settings.offline:
+            raise MMQAError(f"{what}: needs the network, and MMQA_OFFLINE=1 forbids it")
+        return self._request(url, what, lambda response: response.read())
 
     def _request(self, url: str, what: str, handle: Callable[[Any], T]) -> T:
         """GET ``url`` politely: rate limit, timeout, retries with doubling back-off, a 404 is final.
@@ -142,7 +169,7 @@ class ArxivClient:
                 last_error = str(exc)
             except urllib.error.HTTPError as exc:
                 if exc.code == 404:
-                    raise MMQAError(f"{what}: not found at {url}") from exc
+                    raise NotFoundError(f"{what}: not found at {url}") from exc
                 last_error = f"HTTP {exc.code}"
             except (urllib.error.URLError, TimeoutError, OSError) as exc:
                 last_error = f"{type(exc).__name__}: {getattr(exc, 'reason', exc)}"
@@ -152,6 +179,14 @@ class ArxivClient:
                             self.settings.retries)  # fmt: skip
                 time.sleep(backoff)
         raise MMQAError(f"{what}: download failed after {self.settings.retries} tries ({last_error})")
+
+    def in_folder(self, source: str, folder: Path) -> bool:
+        """Does ``folder`` hold a PDF of 'arxiv:ID' (as ID.pdf or IDvN.pdf)?"""
+        try:
+            self._from_dir(ArxivId.parse(source), folder)
+        except MMQAError:
+            return False
+        return True
 
     def _from_dir(self, paper: ArxivId, folder: Path) -> Path:
         candidates = [folder / paper.filename] if paper.version else sorted(folder.glob(f"{paper.id}*.pdf"))

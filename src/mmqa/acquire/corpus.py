@@ -19,6 +19,7 @@ class CorpusSpec:
     survey: ArxivId
     extra: list[ArxivId] = field(default_factory=list)
     skip: set[str] = field(default_factory=set)
+    max_cited: int = 50  # cited papers fetched with a survey (the most cited first); 0: none
 
     @classmethod
     def load(cls, path: Path) -> CorpusSpec:
@@ -32,11 +33,24 @@ class CorpusSpec:
             survey_id = ArxivId.parse(str(survey["arxiv"]) + ("" if version == "latest" else version))
             extra = [ArxivId.parse(str(i)) for i in data.get("extra", {}).get("arxiv", [])]
             skip = {ArxivId.parse(str(i)).id for i in data.get("skip", {}).get("arxiv", [])}
-        except (tomllib.TOMLDecodeError, KeyError, TypeError) as exc:
+            max_cited = int(data.get("cited", {}).get("max", 50))
+        except (tomllib.TOMLDecodeError, KeyError, TypeError, ValueError) as exc:
             raise MMQAError(f"{path}: not a valid corpus file ({type(exc).__name__}: {exc})") from exc
         except MMQAError as exc:
             raise MMQAError(f"{path}: {exc}") from exc
-        return cls(survey_id, extra, skip)
+        return cls(survey_id, extra, skip, max_cited)
+
+    def cited_sources(self, cited: list[str], exclude: set[str]) -> list[str]:
+        """'arxiv:ID' sources for a survey's resolved references (already ordered), minus skipped and
+        ``exclude``, capped at ``max_cited``."""
+        out: list[str] = []
+        for arxiv_id in dict.fromkeys(cited):
+            if arxiv_id in self.skip or arxiv_id in exclude:
+                continue
+            if len(out) >= self.max_cited:
+                break
+            out.append(f"arxiv:{arxiv_id}")
+        return out
 
     def sources(self, survey_only: bool = False) -> list[str]:
         """'arxiv:ID' sources in ingest order: the survey first, then the extra papers (minus skipped)."""

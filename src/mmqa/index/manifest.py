@@ -8,7 +8,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from mmqa.schema import Section
+from mmqa.schema import Reference, Section
 
 MANIFEST_VERSION = 1
 
@@ -30,10 +30,16 @@ class PaperRecord:
     ingested_at: str
     index_key: str
     lost_pages: list[int] = field(default_factory=list)
+    references: list[dict[str, Any]] = field(default_factory=list)  # the bibliography (Reference.to_dict())
+    survey: bool = False  # ingested as a survey (`mmqa ingest --survey`): its references are the cited set
 
     def section_objects(self) -> list[Section]:
         """The section tree as Section objects."""
         return [Section(**s) for s in self.sections]
+
+    def reference_objects(self) -> list[Reference]:
+        """The bibliography as Reference objects."""
+        return [Reference.from_dict(r) for r in self.references]
 
 
 @dataclass
@@ -50,7 +56,11 @@ class Manifest:
         if not path.exists():
             return cls()
         data = json.loads(path.read_text())
-        papers = {doc_id: PaperRecord(**rec) for doc_id, rec in data.get("papers", {}).items()}
+        fields = PaperRecord.__dataclass_fields__
+        papers = {
+            doc_id: PaperRecord(**{k: v for k, v in rec.items() if k in fields})
+            for doc_id, rec in data.get("papers", {}).items()
+        }
         return cls(index_key=data.get("index_key", ""), embedder=data.get("embedder", ""), papers=papers)
 
     def save(self, path: Path) -> None:
@@ -72,6 +82,10 @@ class Manifest:
         except OSError:
             tmp.unlink(missing_ok=True)  # the old manifest is untouched; do not leave a half-written copy
             raise
+
+    def surveys(self) -> list[PaperRecord]:
+        """Papers ingested as surveys."""
+        return [r for r in self.papers.values() if r.survey]
 
     def live_chunk_ids(self) -> set[str]:
         """Ids of the chunks of every paper's current version (the only ones readers may return)."""

@@ -1,4 +1,4 @@
-"""Search filters (one paper, a section prefix) resolved against the manifest."""
+"""Search filters (papers, a section prefix, what a survey cites) resolved against the manifest."""
 
 from __future__ import annotations
 
@@ -11,14 +11,20 @@ from mmqa.index.manifest import Manifest
 
 @dataclass
 class SearchFilter:
-    """Restrict retrieval to some papers and/or to a section and its subsections."""
+    """Restrict retrieval to some papers and/or to a section and its subsections.
+
+    ``scope`` 'survey' keeps the indexed survey(s), 'cited' the indexed papers they cite; ``cited_by``
+    keeps the papers cited in that survey section (and its subsections).
+    """
 
     docs: list[str] | None = None
     section: str | None = None
+    cited_by: str | None = None
+    scope: str | None = None  # survey | cited
 
     def is_empty(self) -> bool:
         """True when nothing is filtered."""
-        return not self.docs and not self.section
+        return not self.docs and not self.section and not self.cited_by and not self.scope
 
     def resolve(self, manifest: Manifest) -> tuple[set[str] | None, set[str] | None]:
         """(doc ids, section numbers) allowed, or None for 'any'. Unknown papers are an error."""
@@ -28,6 +34,11 @@ class SearchFilter:
             if unknown:
                 raise MMQAError(f"not indexed: {', '.join(unknown)} (see `mmqa status`)")
             docs = set(self.docs)
+        if self.scope or self.cited_by:
+            chosen = self._survey_docs(manifest)
+            docs = chosen if docs is None else docs & chosen
+            if not docs:
+                raise MMQAError("no indexed paper matches --doc, --scope and --cited-by together")
         sections: set[str] | None = None
         if self.section:
             prefix = self.section.strip().removeprefix("§").rstrip(".")
@@ -42,6 +53,29 @@ class SearchFilter:
             if not sections:
                 raise MMQAError(f"no section {prefix!r} in the selected papers (see `mmqa sections`)")
         return docs, sections
+
+    def _survey_docs(self, manifest: Manifest) -> set[str]:
+        """The papers ``scope`` / ``cited_by`` select, from the surveys' references in the manifest."""
+        surveys = manifest.surveys()
+        if not surveys:
+            raise MMQAError("no survey is indexed: run `mmqa ingest` (the default corpus) or `mmqa ingest --survey ID`")
+        if self.scope not in {None, "survey", "cited"}:
+            raise MMQAError(f"unknown scope {self.scope!r}: use survey or cited")
+        if self.scope == "survey" and not self.cited_by:
+            return {s.doc_id for s in surveys}
+        prefix = (self.cited_by or "").strip().removeprefix("§").rstrip(".")
+        cited: set[str] = set()
+        for survey in surveys:
+            for ref in survey.references:
+                places = ref.get("cited_in") or []
+                if prefix and not any(p == prefix or p.startswith(prefix + ".") for p in places):
+                    continue
+                if ref.get("arxiv_id") and ref["arxiv_id"] in manifest.papers:
+                    cited.add(ref["arxiv_id"])
+        if not cited:
+            where = f"section {prefix!r} of the survey" if prefix else "the survey"
+            raise MMQAError(f"no indexed paper is cited by {where} (see `mmqa refs`)")
+        return cited
 
     @staticmethod
     def chroma_where(docs: set[str] | None, sections: set[str] | None) -> dict[str, Any] | None:
