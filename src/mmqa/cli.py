@@ -10,6 +10,7 @@ from typing import Annotated, Any
 
 import typer
 
+from mmqa import NOISY_LOGGERS
 from mmqa.errors import MMQAError
 
 app = typer.Typer(
@@ -39,7 +40,7 @@ def _setup_logging(verbose: bool) -> None:
         format="%(message)s",
         handlers=[RichHandler(console=err_console(), show_time=False, show_path=False)],
     )
-    for noisy in ("pypdf", "chromadb", "httpx", "bm25s", "sentence_transformers", "transformers"):
+    for noisy in NOISY_LOGGERS:
         logging.getLogger(noisy).setLevel(logging.ERROR)
 
 
