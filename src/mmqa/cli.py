@@ -211,6 +211,33 @@ def serve_db(
     raise typer.Exit(subprocess.call([chroma, "run", "--path", str(folder), "--host", host, "--port", str(port)]))
 
 
+UI_APP = Path(__file__).resolve().parents[2] / "ui" / "app.py"
+
+
+def ui_command(app_path: Path, host: str, port: int) -> list[str]:
+    """The ``streamlit run`` command line of the chat UI: loopback, headless, no usage statistics."""
+    return [sys.executable, "-m", "streamlit", "run", str(app_path), "--server.address", host,
+            "--server.port", str(port), "--server.headless", "true", "--browser.gatherUsageStats", "false",
+            "--server.maxUploadSize", "50"]  # fmt: skip
+
+
+@app.command("ui")
+def ui(
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8501,
+    host: Annotated[str, typer.Option(help="Address to bind (loopback by default).")] = "127.0.0.1",
+    home: HomeOpt = None,
+) -> None:
+    """Open the chat UI (Streamlit) on http://HOST:PORT: answers stream in, [n] link to source cards."""
+    import os
+    import subprocess
+
+    if not UI_APP.is_file():
+        raise MMQAError(f"the UI is not installed: {UI_APP} is missing (run mmqa from a source checkout)")
+    env = {**os.environ, **({"MMQA_HOME": str(home)} if home else {})}
+    sys.stderr.write(f"mmqa: chat UI on http://{host}:{port} (Ctrl+C stops it)\n")
+    raise typer.Exit(subprocess.call(ui_command(UI_APP, host, port), env=env))
+
+
 @app.command("eval")
 def eval_(
     qa_file: Annotated[Path, typer.Argument(help="QA JSONL (see shared/eval/README.md).")],
