@@ -104,9 +104,9 @@ def corpus_status(status: dict[str, Any]) -> None:
     papers = status["papers"]
     last = max(p["ingested_at"] for p in papers)[:16].replace("T", " ")
     st.caption(f"{len(papers)} papers · {status['total_chunks']} passages · last ingest {last} UTC")
-    rows = [{"doc": p["doc_id"], "paper": p["short_name"], "version": p["version"] or "-", "pages": p["pages"],
-             "ingested (UTC)": p["ingested_at"][:16].replace("T", " ")} for p in papers]  # fmt: skip
-    st.dataframe(rows, hide_index=True)
+    lines = [f"- **{md_escape(p['short_name'])}** · {md_escape(p['doc_id'])} {md_escape(p['version'])} · "
+             f"{p['pages']} pp\\. · {p['chunks']} passages" for p in papers]  # fmt: skip
+    st.markdown("\n".join(lines))
 
 
 def run_ingest(job: IngestJob) -> None:

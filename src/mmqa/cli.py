@@ -218,7 +218,7 @@ def ui_command(app_path: Path, host: str, port: int) -> list[str]:
     """The ``streamlit run`` command line of the chat UI: loopback, headless, no usage statistics."""
     return [sys.executable, "-m", "streamlit", "run", str(app_path), "--server.address", host,
             "--server.port", str(port), "--server.headless", "true", "--browser.gatherUsageStats", "false",
-            "--server.maxUploadSize", "50"]  # fmt: skip
+            "--server.maxUploadSize", "50", "--client.toolbarMode", "minimal"]  # fmt: skip
 
 
 @app.command("ui")
