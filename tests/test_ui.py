@@ -114,8 +114,9 @@ def test_empty_home_says_how_to_ingest_then_ingests_and_escapes_pdf_text(tmp_pat
 
     at = ask(at, "What does the Zorblax encoder map image patches to?")
     assert cards(at), "the passage with the injected markup is cited"
-    rendered = html_bodies(at) + [m.value for m in at.markdown] + [e.label for e in at.expander]
-    assert not any("<script" in text or "<img" in text for text in rendered)
+    assert not any("<script" in body or "<img" in body for body in html_bodies(at))
+    markdown = [m.value for m in at.markdown] + [e.label for e in at.expander] + [c.value for c in at.caption]
+    assert not any(re.search(r"(?<!\\)<(script|img)", text) for text in markdown)  # only as escaped \<
     page = "\n".join(cards(at))
     assert "&lt;script&gt;alert(&#x27;pdf&#x27;)&lt;/script&gt;" in page
     assert "&lt;img src=x onerror=alert(1)&gt;" in page
@@ -228,3 +229,24 @@ def test_ui_command_binds_loopback_without_usage_stats():
     flags = dict(zip(command[5::2], command[6::2], strict=True))
     assert flags["--server.address"] == "127.0.0.1" and flags["--server.port"] == "8765"
     assert flags["--browser.gatherUsageStats"] == "false" and flags["--server.headless"] == "true"
+
+
+def test_progress_observer_draws_one_bar_over_all_files():
+    from mmqa.ingestion import FileResult
+    from mmqa.webview import ProgressObserver
+
+    drawn: list[tuple[float, str]] = []
+
+    class Bar:
+        def progress(self, value: float, text: str | None = None) -> None:
+            drawn.append((value, text or ""))
+
+    observer = ProgressObserver(Bar())
+    observer.file_started(Path("a_paper.pdf"), 0, 2)
+    observer.embedding(50, 100)
+    observer.file_done(FileResult("a_paper.pdf", "added"))
+    observer.file_started(Path("b.pdf"), 1, 2)
+    observer.file_done(FileResult("b.pdf", "failed", reason="not a PDF"))
+    assert [value for value, _ in drawn] == [0.0, 0.25, 0.5, 0.5, 1.0]
+    assert drawn[1][1] == r"a\_paper\.pdf (1/2): embedding 50/100" and drawn[-1][1].endswith("(2/2): failed")
+    assert [r.status for r in observer.results] == ["added", "failed"]

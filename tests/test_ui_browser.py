@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+import mmqa
 from mmqa.cli import UI_APP, ui_command
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -23,6 +24,15 @@ CHROMEDRIVER = Path("/usr/bin/chromedriver")
 CHROMIUM_FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                   "--disable-background-networking", "--disable-component-update", "--disable-sync",
                   "--disable-dev-shm-usage", "--window-size=1400,1200")  # fmt: skip
+# Scroll the element's scrolling container (Streamlit's main area, not the window) to put it at the top.
+SCROLL_TO_TOP_OF = """
+let box = arguments[0].parentElement;
+while (box && !(box.scrollHeight > box.clientHeight && getComputedStyle(box).overflowY !== 'visible')) {
+  box = box.parentElement;
+}
+box = box || document.scrollingElement;
+box.scrollTop += arguments[0].getBoundingClientRect().top - box.getBoundingClientRect().top - 16;
+"""
 QUESTION = "What is multi-head attention and why is it used?"
 
 pytestmark = pytest.mark.skipif(
@@ -60,7 +70,12 @@ def app_url(ui_home, tmp_path):
     home = tmp_path / "home"
     shutil.copytree(ui_home, home, ignore=shutil.ignore_patterns(".lock", "pages"))
     port = free_port()
-    env = {**os.environ, "MMQA_HOME": str(home)}
+    source = str(Path(mmqa.__file__).resolve().parents[1])  # the server imports the mmqa under test
+    env = {
+        **os.environ,
+        "MMQA_HOME": str(home),
+        "PYTHONPATH": os.pathsep.join(filter(None, [source, os.environ.get("PYTHONPATH")])),
+    }
     server = subprocess.Popen(ui_command(UI_APP, "127.0.0.1", port), env=env, cwd=tmp_path,
                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)  # fmt: skip
     url = f"http://127.0.0.1:{port}"
@@ -120,8 +135,10 @@ def test_ask_in_browser_and_open_a_source_card(app_url, browser, tmp_path):
     summary.click()
     image = wait.until(ec.visibility_of_element_located((By.CSS_SELECTOR, "details[open] [data-testid='stImage'] img")))
     wait.until(lambda _: image.get_property("naturalWidth") > 0)
-    browser.execute_script("arguments[0].scrollIntoView({block: 'start'});", answer)
-    time.sleep(0.5)  # let the expander finish its animation
+    time.sleep(1.0)  # let the expander finish its animation, then show the question, answer and first card
+    question = browser.find_element(By.CSS_SELECTOR, "[data-testid='stChatMessage']")
+    browser.execute_script(SCROLL_TO_TOP_OF, question)
+    time.sleep(0.5)
 
     shot = tmp_path / "ui.png"
     assert browser.save_screenshot(str(shot)) and shot.stat().st_size > 10_000
