@@ -229,13 +229,13 @@ def ui(
 ) -> None:
     """Open the chat UI (Streamlit) on http://HOST:PORT: answers stream in, [n] link to source cards."""
     import os
-    import subprocess
 
     if not UI_APP.is_file():
         raise MMQAError(f"the UI is not installed: {UI_APP} is missing (run mmqa from a source checkout)")
     env = {**os.environ, **({"MMQA_HOME": str(home)} if home else {})}
     sys.stderr.write(f"mmqa: chat UI on http://{host}:{port} (Ctrl+C stops it)\n")
-    raise typer.Exit(subprocess.call(ui_command(UI_APP, host, port), env=env))
+    sys.stderr.flush()
+    os.execve(sys.executable, ui_command(UI_APP, host, port), env)  # Streamlit takes over this process
 
 
 @app.command("eval")
