@@ -60,6 +60,17 @@ def indexed(tmp_path_factory, settings_for, shared_models):
 
 
 @pytest.fixture(scope="session")
+def ui_home(tmp_path_factory, settings_for, shared_models):
+    """A data home with two real papers (Transformer, ViT) indexed, for the UI tests (~45 s, once)."""
+    from mmqa.service import MMQA
+
+    home = tmp_path_factory.mktemp("ui-home")
+    report = MMQA(settings_for(home)).ingest([pdf("1706.03762"), pdf("2010.11929")])
+    assert [f.status for f in report.files] == ["added"] * 2, report.files
+    return home
+
+
+@pytest.fixture(scope="session")
 def dev_records():
     """The dev QA set, by id."""
     return {r["id"]: r for r in (json.loads(line) for line in DEV_QA.read_text().splitlines() if line.strip())}

@@ -10,6 +10,7 @@ from typing import Annotated, Any
 
 import typer
 
+from mmqa import NOISY_LOGGERS
 from mmqa.errors import MMQAError
 
 app = typer.Typer(
@@ -54,7 +55,7 @@ def _setup_logging(verbose: bool) -> None:
         format="%(message)s",
         handlers=[RichHandler(console=err_console(), show_time=False, show_path=False)],
     )
-    for noisy in ("pypdf", "chromadb", "httpx", "bm25s", "sentence_transformers", "transformers"):
+    for noisy in NOISY_LOGGERS:
         logging.getLogger(noisy).setLevel(logging.ERROR)
 
 
@@ -339,6 +340,33 @@ def serve_llm(
     sys.stderr.flush()
     while True:  # the server runs on llama.cpp's threads; Ctrl-C or SIGTERM ends the process
         time.sleep(3600)
+
+
+UI_APP = Path(__file__).resolve().parents[2] / "ui" / "app.py"
+
+
+def ui_command(app_path: Path, host: str, port: int) -> list[str]:
+    """The ``streamlit run`` command line of the chat UI: loopback, headless, no usage statistics."""
+    return [sys.executable, "-m", "streamlit", "run", str(app_path), "--server.address", host,
+            "--server.port", str(port), "--server.headless", "true", "--browser.gatherUsageStats", "false",
+            "--server.maxUploadSize", "50", "--client.toolbarMode", "minimal"]  # fmt: skip
+
+
+@app.command("ui")
+def ui(
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8501,
+    host: Annotated[str, typer.Option(help="Address to bind (loopback by default).")] = "127.0.0.1",
+    home: HomeOpt = None,
+) -> None:
+    """Open the chat UI (Streamlit) on http://HOST:PORT: answers stream in, [n] link to source cards."""
+    import os
+
+    if not UI_APP.is_file():
+        raise MMQAError(f"the UI is not installed: {UI_APP} is missing (run mmqa from a source checkout)")
+    env = {**os.environ, **({"MMQA_HOME": str(home)} if home else {})}
+    sys.stderr.write(f"mmqa: chat UI on http://{host}:{port} (Ctrl+C stops it)\n")
+    sys.stderr.flush()
+    os.execve(sys.executable, ui_command(UI_APP, host, port), env)  # Streamlit takes over this process
 
 
 @app.command("eval")

@@ -105,14 +105,7 @@ def print_ingest_report(report: IngestReport) -> None:
         table.add_row(escape(Path(f.path).name), f"[{style}]{f.status}[/]", f.doc_id, str(f.pages or ""),
                       str(f.chunks or ""), detail)  # fmt: skip
     out_console().print(table)
-    counts: dict[str, int] = {}
-    for f in report.files:
-        counts[f.status] = counts.get(f.status, 0) + 1
-    summary = ", ".join(f"{n} {status}" for status, n in sorted(counts.items())) or "nothing to ingest"
-    reused = sum(f.reused for f in report.files)
-    if reused:
-        summary += f"; {reused} vectors reused from the embedding cache"
-    out_console().print(summary)
+    out_console().print(report.summary())
 
 
 def print_survey_ingest(outcome: SurveyIngest) -> None:
@@ -216,12 +209,6 @@ def print_search(result: Any) -> None:
         console.print(f"    {escape(excerpt)}\n")
 
 
-def _pages(section: Section) -> str:
-    if section.page_start == section.page_end:
-        return f"p. {section.page_start}"
-    return f"pp. {section.page_start}–{section.page_end}"
-
-
 def print_sections(trees: dict[str, list[Section]]) -> None:
     """Each paper's section tree, indented by level."""
     console = out_console()
@@ -229,7 +216,7 @@ def print_sections(trees: dict[str, list[Section]]) -> None:
         console.print(f"[bold]{escape(doc_id)}[/]")
         for s in sections:
             indent = "  " * s.level
-            console.print(f"{indent}{escape(s.label)}  [dim]{_pages(s)}[/]")
+            console.print(f"{indent}{escape(s.label)}  [dim]{s.pages_label()}[/]")
         console.print()
 
 

@@ -69,6 +69,15 @@ class IngestReport:
         """True unless every file failed (or there was nothing to ingest)."""
         return any(f.status != "failed" for f in self.files)
 
+    def summary(self) -> str:
+        """'2 added, 1 unchanged; 40 vectors reused from the embedding cache' (or 'nothing to ingest')."""
+        counts: dict[str, int] = {}
+        for f in self.files:
+            counts[f.status] = counts.get(f.status, 0) + 1
+        text = ", ".join(f"{n} {status}" for status, n in sorted(counts.items())) or "nothing to ingest"
+        reused = sum(f.reused for f in self.files)
+        return f"{text}; {reused} vectors reused from the embedding cache" if reused else text
+
 
 class IngestObserver(Protocol):
     """Progress callbacks (the CLI draws a progress bar with them)."""

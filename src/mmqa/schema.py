@@ -12,6 +12,11 @@ def indexed_text(meta: dict[str, Any], text: str) -> str:
     return f"{meta.get('short_name', '')}. {where}. {text}"
 
 
+def pages_label(start: int, end: int) -> str:
+    """'p. 3' or 'pp. 3–4'."""
+    return f"p. {start}" if start == end else f"pp. {start}–{end}"
+
+
 @dataclass
 class Section:
     """A node of a paper's section tree. ``number`` is '' for unnumbered parts (Abstract, References)."""
@@ -27,6 +32,10 @@ class Section:
     def label(self) -> str:
         """'3.1 Vision Transformer (ViT)' or 'Abstract'."""
         return f"{self.number} {self.title}".strip()
+
+    def pages_label(self) -> str:
+        """'p. 3' or 'pp. 3–5'."""
+        return pages_label(self.page_start, self.page_end)
 
     def to_dict(self) -> dict[str, Any]:
         """Plain-JSON form."""
@@ -172,9 +181,7 @@ class Passage:
 
     def pages_label(self) -> str:
         """'p. 3' or 'pp. 3–4' (physical pages)."""
-        if self.page_start == self.page_end:
-            return f"p. {self.page_start}"
-        return f"pp. {self.page_start}–{self.page_end}"
+        return pages_label(self.page_start, self.page_end)
 
     def to_result(self, n: int) -> dict[str, Any]:
         """The stable JSON shape shared by search results and citations."""

@@ -24,6 +24,7 @@ if TYPE_CHECKING:  # the query path never imports the ingestion stack (pypdf, ll
     from mmqa.ingestion import IngestObserver, IngestReport
 
 MAX_QUESTION_CHARS = 2000
+MAX_UPLOAD_BYTES = 50 * 1024 * 1024
 
 
 @dataclass
@@ -91,6 +92,14 @@ class SurveyIngest:
 
 def _version_number(version: str) -> int:
     return int(version[1:]) if version[1:].isdigit() else 0
+
+
+def safe_upload_name(name: str) -> str:
+    """A file name for an upload that cannot leave the uploads folder: base name only, plain characters, '.pdf'."""
+    base = (name or "").replace("\\", "/").rsplit("/", 1)[-1]
+    stem = base[:-4] if base.lower().endswith(".pdf") else base
+    stem = "".join(ch if ch.isalnum() or ch in "._-" else "_" for ch in stem).strip("._-")[:100]
+    return f"{stem or 'upload'}.pdf"
 
 
 def clean_question(text: str) -> str:
@@ -308,6 +317,20 @@ class MMQA:
 
         return self.arxiv.fetch(ArxivId.parse(arxiv_id), from_dir)
 
+    def save_upload(self, name: str, data: bytes) -> Path:
+        """Store an uploaded PDF under ``HOME/uploads`` (sanitized name, size-limited); ingest it with ``ingest``."""
+        if len(data) > MAX_UPLOAD_BYTES:
+            raise MMQAError(f"{safe_upload_name(name)} is too large ({len(data) // 2**20} MB; the limit is 50 MB)")
+        if not data.startswith(b"%PDF-"):
+            raise MMQAError(f"{safe_upload_name(name)} is not a PDF (starts with {data[:12]!r})")
+        folder = self.settings.home / "uploads"
+        folder.mkdir(parents=True, exist_ok=True)
+        target = folder / safe_upload_name(name)
+        tmp = target.with_name(f".{target.name}.tmp")
+        tmp.write_bytes(data)
+        tmp.replace(target)
+        return target
+
     def remove(self, doc_id: str) -> int:
         """Drop one paper and its chunks; returns the number of chunks removed."""
         from mmqa.index.lock import WriterLock
@@ -482,6 +505,18 @@ class MMQA:
                 return spans.get((passage.doc_id, str(passage.meta.get("section", ""))))
 
         return evaluate(load_qa(qa_path), _Searcher(), depth)
+
+    def page_image(self, doc_id: str, page: int) -> Path:
+        """A PNG of 1-based ``page`` of an indexed paper, rendered once into ``HOME/pages/<doc>/<sha12>-p<N>.png``."""
+        from mmqa.render import page_image_path, render_page
+
+        record = self.manifest().papers.get(doc_id)
+        if record is None:
+            raise MMQAError(f"not indexed: {doc_id} (see `mmqa status`)")
+        if not 1 <= page <= record.pages:
+            raise MMQAError(f"{doc_id} has no page {page} (it has {record.pages})")
+        target = page_image_path(self.settings.home / "pages", doc_id, record.sha256, page)
+        return render_page(Path(record.source_path), page, target)
 
     def sections(self, doc_id: str | None = None) -> dict[str, list[Section]]:
         """The section tree of one paper (or all), as recorded at ingest."""
