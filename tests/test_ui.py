@@ -131,7 +131,6 @@ def test_index_locked_by_another_writer_is_a_readable_error(ui_home, monkeypatch
     assert "Traceback" not in at.error[0].value
 
 
-@pytest.mark.skipif(importlib.util.find_spec("mmqa.llm") is None, reason="the LLM backends are not merged yet")
 def test_llm_down_is_a_readable_message(ui_home, monkeypatch):
     monkeypatch.setenv("MMQA_LLM", "openai-compatible:x")
     monkeypatch.setenv("MMQA_LLM_BASE_URL", "http://127.0.0.1:9/v1")  # nothing listens on port 9
@@ -139,7 +138,7 @@ def test_llm_down_is_a_readable_message(ui_home, monkeypatch):
     assert at.radio(key="backend").value == "openai-compatible:x"
     at = ask(at, "What is multi-head attention?")
     messages = [e.value for e in at.error] + [w.value for w in at.warning]
-    assert messages, "the failure (or the fallback to the extractive answer) is reported"
+    assert any("cannot connect" in m for m in messages), messages  # the fallback says why
     assert not any("Traceback" in m for m in messages)
 
 
@@ -150,7 +149,7 @@ def test_corrupt_manifest_is_a_readable_error(tmp_path, monkeypatch):
     manifest.parent.mkdir(parents=True)
     manifest.write_text("{ not json")
     at = start(tmp_path, monkeypatch)
-    assert len(at.error) == 1 and "JSONDecodeError" in at.error[0].value
+    assert len(at.error) == 1 and "manifest.json: unreadable manifest" in at.error[0].value
 
 
 # -- the library pieces behind the page -------------------------------------------------------------

@@ -8,6 +8,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from mmqa.errors import MMQAError
 from mmqa.schema import Reference, Section
 
 MANIFEST_VERSION = 1
@@ -55,12 +56,18 @@ class Manifest:
         """Read the manifest, or an empty one if there is none yet."""
         if not path.exists():
             return cls()
-        data = json.loads(path.read_text())
-        fields = PaperRecord.__dataclass_fields__
-        papers = {
-            doc_id: PaperRecord(**{k: v for k, v in rec.items() if k in fields})
-            for doc_id, rec in data.get("papers", {}).items()
-        }
+        try:
+            data = json.loads(path.read_text())
+            fields = PaperRecord.__dataclass_fields__
+            papers = {
+                doc_id: PaperRecord(**{k: v for k, v in rec.items() if k in fields})
+                for doc_id, rec in data.get("papers", {}).items()
+            }
+        except (ValueError, TypeError, AttributeError) as exc:  # hand-edited or damaged outside mmqa
+            raise MMQAError(
+                f"{path}: unreadable manifest ({type(exc).__name__}: {exc}); move it aside and run `mmqa ingest` "
+                "again to rebuild the index"
+            ) from None
         return cls(index_key=data.get("index_key", ""), embedder=data.get("embedder", ""), papers=papers)
 
     def save(self, path: Path) -> None:
