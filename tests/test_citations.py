@@ -106,7 +106,7 @@ def test_chat_session_uses_history_and_bounds_it(indexed):
     first = session.ask("How does the Vision Transformer (ViT) split an image into patches?")
     assert any(c.passage.doc_id == "2010.11929" for c in first.citations)
     follow = session.ask("What datasets was it pre-trained on?")
-    assert session.history[-1].standalone.endswith("(Vision Transformer ViT)")
+    assert session.history[-1].standalone.endswith("(Vision Transformer; ViT)")
     assert any(c.passage.doc_id == "2010.11929" for c in follow.citations)
     for i in range(session.max_turns + 3):
         session.ask(f"What is residual learning in ResNet, part {i}?")

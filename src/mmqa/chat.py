@@ -54,8 +54,10 @@ def condense_heuristic(question: str, history: list[ChatTurn]) -> str:
     if not history or not is_follow_up(question):
         return question
     previous = history[-1].standalone
-    subject = question_entities(previous) or content_terms(previous)[:4]
-    return f"{question} ({' '.join(subject)})" if subject else question
+    names = question_entities(previous)
+    # '; ' keeps names apart, so 'Vision Transformer' and 'ViT' stay two names for the abstention check
+    subject = "; ".join(names) if names else " ".join(content_terms(previous)[:4])
+    return f"{question} ({subject})" if subject else question
 
 
 class ChatSession:

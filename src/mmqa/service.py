@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -417,9 +418,15 @@ class MMQA:
         timings: dict[str, float] = {}
         t0 = time.perf_counter()
         manifest = self._ready_manifest()
-        retriever = HybridRetriever(self.settings.retrieval, self.store, self.bm25, manifest)
-        t1 = time.perf_counter()
-        vector = self.embedder.embed_query(query)
+        # Embedding the query (which loads the model in a new process) overlaps with opening Chroma and
+        # BM25: ONNX Runtime works outside the GIL while the main thread imports and opens the stores.
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            pending = pool.submit(self.embedder.embed_query, query)
+            with self._chroma_errors():
+                retriever = HybridRetriever(self.settings.retrieval, self.store, self.bm25, manifest)
+                self.bm25.ready()
+            t1 = time.perf_counter()
+            vector = pending.result()
         t2 = time.perf_counter()
         with self._chroma_errors():
             passages = retriever.retrieve(query, vector, k, filters)

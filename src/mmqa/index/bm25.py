@@ -70,6 +70,11 @@ class BM25Index:
         self.entries = []
         self._positions = None
 
+    def ready(self) -> None:
+        """Load the index now (if there is one) rather than at the first query."""
+        if self._model is None and not self.entries:
+            self.load()
+
     def matches(self, chunk_ids: set[str]) -> bool:
         """Does the saved index hold exactly these chunks? (False after an ingest that could not rebuild it.)"""
         entries_file = self.path / "entries.json"
