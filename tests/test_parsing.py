@@ -138,3 +138,34 @@ def test_sentences_and_normalisation():
     ]  # fmt: skip
     assert all(text[a:b].strip() for a, b in sentence_spans(text))
     assert normalize("speciﬁc\x00") == "specific"
+
+
+def test_list_items_start_sentences():
+    text = (
+        "PaLM uses the following modifications: • SwiGLU Activation – We use SwiGLU (Shazeer, 2020). "
+        "• No Biases – No biases were used, e.g. in layer norms. We found this stabilises training."
+    )
+    assert split_sentences(text) == [
+        "PaLM uses the following modifications:",
+        "• SwiGLU Activation – We use SwiGLU (Shazeer, 2020).",
+        "• No Biases – No biases were used, e.g. in layer norms.",
+        "We found this stabilises training.",
+    ]
+
+
+def test_list_items_bound_chunks(parsed, chunker):
+    result = parsed("2204.02311")
+    chunks = chunker.chunk(result.paper, result.texts)
+    # The 'No Biases' item and the sentence that explains it stay in one passage.
+    assert any("No biases were used" in c.text and "increased training stability" in c.text for c in chunks)
+
+
+def test_front_matter_and_contents_stay_out_of_passages(parsed, chunker):
+    dino = parsed("2203.03605")  # LNCS layout: 'Abstract. We present DINO ...' on one line
+    abstract = dino.texts[0]
+    assert abstract.section.title == "Abstract"
+    assert abstract.text.startswith("We present DINO (DETR with Improved deNoising anchOr boxes)")
+    assert "Tsinghua" not in abstract.text
+    palm = parsed("2204.02311")  # page 2 is a table of contents
+    chunks = chunker.chunk(palm.paper, palm.texts)
+    assert not any(". . . . ." in c.text or "6.7 Multilingual Question Answering" in c.text for c in chunks)

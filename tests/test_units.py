@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from mmqa.evaluation import QARecord, first_hit_rank, is_hit, percentile, section_hit, summarize
-from mmqa.retrieval.fusion import convex_fusion, diversify, reciprocal_rank_fusion
+from mmqa.retrieval.fusion import convex_fusion, diversify, drop_contained, reciprocal_rank_fusion
 from mmqa.settings import Settings
 
 
@@ -103,3 +103,10 @@ def test_index_key_follows_chunking_and_model(tmp_path):
     base = Settings.load(home=tmp_path)
     assert base.index_key() == Settings.load(home=Path("/elsewhere")).index_key()
     assert base.index_key() != Settings.load(home=tmp_path, **{"chunking.max_tokens": 128}).index_key()
+
+
+def test_drop_contained_keeps_the_first_of_duplicates():
+    texts = {"page": "Table 37: Results by model.  Task Raw", "caption": "Table 37: Results by model.", "other": "x"}
+    assert drop_contained(["page", "caption", "other"], texts.__getitem__) == ["page", "other"]
+    # A caption ranked first does not hide the fuller page chunk below it.
+    assert drop_contained(["caption", "page"], texts.__getitem__) == ["caption", "page"]

@@ -19,10 +19,14 @@ from mmqa.parsing.text import find_arxiv_stamp, strip_arxiv_stamp
 from mmqa.schema import PageText, Paper
 from mmqa.settings import ParsingSettings
 
-PARSER_VERSION = "1"
+PARSER_VERSION = "2"
 
 _ARXIV_NAME = re.compile(r"^(\d{4}\.\d{4,5})(v\d+)?$")
 _DEFINED_ACRONYM = re.compile(r"\(([A-Z][A-Za-z0-9-]*[A-Z][A-Za-z0-9-]*)\)")
+_RUN_IN_ABSTRACT = re.compile(r"^(Abstract)\s*[.:\u2014\u2013-]\s*(\S.*)$", re.IGNORECASE)
+_CONTENTS = re.compile(r"^(table of )?contents$", re.IGNORECASE)
+_DOT_LEADER_ENTRY = re.compile(r"(\.\s?){4,}\s*\d{1,3}$")
+_CONTENTS_ENTRY = re.compile(r"^(\d{1,2}|[A-Z])(\.\d{1,2}){0,3}\.?\s+\S.*\s\d{1,3}$")
 
 __all__ = ["PARSER_VERSION", "ParsedPaper", "parse_pdf"]
 
@@ -49,6 +53,44 @@ def _strip_furniture(page_lines: list[list[str]]) -> list[list[str]]:
                 out.append("")
             else:
                 out.append(strip_arxiv_stamp(line).strip())
+        cleaned.append(out)
+    return cleaned
+
+
+def _split_run_in_abstract(page_lines: list[list[str]]) -> list[list[str]]:
+    """Put a run-in 'Abstract. We present ...' heading (LNCS style) on a line of its own.
+
+    Then it is found as a heading like a stand-alone 'Abstract', and the title, author and
+    affiliation lines above it stay out of the abstract's passages, as they do for other layouts.
+    """
+    if not page_lines:
+        return page_lines
+    first = page_lines[0]
+    for idx, line in enumerate(first):
+        match = _RUN_IN_ABSTRACT.match(line.strip())
+        if match and match.group(2)[:1].isupper():
+            return [[*first[:idx], match.group(1), match.group(2), *first[idx + 1 :]], *page_lines[1:]]
+        if line.strip().lower().rstrip(":") == "abstract":
+            break
+    return page_lines
+
+
+def _blank_contents(page_lines: list[list[str]]) -> list[list[str]]:
+    """Blank a table of contents: entries with dot leaders, and the run of 'N Title PAGE' lines under
+    a 'Contents' heading. They are navigation, not content, and would match every section-title query."""
+    cleaned: list[list[str]] = []
+    for lines in page_lines:
+        out: list[str] = []
+        in_contents = False
+        for line in lines:
+            text = line.strip()
+            if _CONTENTS.match(text):
+                in_contents = True
+                out.append("")
+                continue
+            entry = bool(_DOT_LEADER_ENTRY.search(text)) or (in_contents and bool(_CONTENTS_ENTRY.match(text)))
+            in_contents = in_contents and (entry or not text)
+            out.append("" if entry else line)
         cleaned.append(out)
     return cleaned
 
@@ -100,7 +142,7 @@ def parse_pdf(path: Path, settings: ParsingSettings) -> ParsedPaper:
     Raises InputError (one line: file and reason) for anything that cannot be read.
     """
     raw = read_pdf(path)
-    page_lines = _strip_furniture(raw.page_lines)
+    page_lines = _blank_contents(_split_run_in_abstract(_strip_furniture(raw.page_lines)))
     markers, has_outline = _markers(page_lines, raw, settings)
     if not markers or (markers[0].page, markers[0].line) > (1, 0):
         first_page_text = " ".join(page_lines[0][:80]).lower()

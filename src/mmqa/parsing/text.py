@@ -10,6 +10,9 @@ _ABBREVIATIONS = {
     "no", "ref", "refs", "appx", "app", "ch", "et", "etc", "dr", "mr", "ms", "jr", "inc", "vol", "pp",
 }  # fmt: skip
 _SENTENCE_END = re.compile(r"(?<=[.!?])[\"”’)\]]*\s+(?=[A-Z0-9“\"(\[])")
+# A list item ('• No Biases – ...') starts a new sentence even when the text before it has no full
+# stop ('with the following modifications: • SwiGLU ...'): each item is its own topic.
+_BULLET_START = re.compile(r"\s+(?=[•◦▪‣∙]\s)")
 _ARXIV_STAMP = re.compile(r"arXiv:\s?(\d{4}\.\d{4,5})(v\d+)?\s*\[[\w.-]+\]\s*\d{1,2}\s\w{3}\s\d{4}")
 
 
@@ -26,14 +29,19 @@ def squash(text: str) -> str:
 def sentence_spans(text: str) -> list[tuple[int, int]]:
     """(start, end) offsets of the sentences of running text.
 
-    Abbreviations such as 'et al.', 'Fig.' and initials do not end a sentence.
+    Abbreviations such as 'et al.', 'Fig.' and initials do not end a sentence; a list item
+    ('• ...') always starts one.
     """
     spans: list[tuple[int, int]] = []
     start = 0
-    for match in _SENTENCE_END.finditer(text):
+    bullets = {m.start(): m for m in _BULLET_START.finditer(text)}
+    boundaries = {m.start(): m for m in _SENTENCE_END.finditer(text)} | bullets
+    for pos in sorted(boundaries):
+        match = boundaries[pos]
         before = text[start : match.start()].rstrip('"”’)]')
         last_word = before.rsplit(" ", 1)[-1].rstrip(".").lower()
-        if last_word in _ABBREVIATIONS or (len(last_word) == 1 and last_word.isalpha()):
+        abbreviation = last_word in _ABBREVIATIONS or (len(last_word) == 1 and last_word.isalpha())
+        if abbreviation and match.start() not in bullets:
             continue
         end = match.start() + len(text[match.start() : match.end()].rstrip())
         if text[start:end].strip():

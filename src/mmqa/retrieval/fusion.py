@@ -57,3 +57,20 @@ def diversify(items: Sequence[Hashable], group_of: Callable[[Hashable], Hashable
             tail.append(item)
         seen[group] += 1
     return head + tail
+
+
+def drop_contained(items: Sequence[Hashable], text_of: Callable[[Hashable], str]) -> list[Hashable]:
+    """Drop items whose text (whitespace collapsed) is contained in the text of an item ranked above.
+
+    A caption is indexed twice: in the running text of its page and as a caption chunk of its own. When
+    the page's chunk is little more than the caption, both rank alike and one result slot is wasted.
+    """
+    kept: list[Hashable] = []
+    texts: list[str] = []
+    for item in items:
+        text = " ".join(text_of(item).split())
+        if text and any(text in other for other in texts):
+            continue
+        kept.append(item)
+        texts.append(text)
+    return kept

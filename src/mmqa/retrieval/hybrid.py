@@ -8,7 +8,7 @@ from mmqa.index.bm25 import BM25Index
 from mmqa.index.manifest import Manifest
 from mmqa.index.store import ChunkStore, StoredChunk
 from mmqa.retrieval.filters import SearchFilter
-from mmqa.retrieval.fusion import convex_fusion, diversify, reciprocal_rank_fusion
+from mmqa.retrieval.fusion import convex_fusion, diversify, drop_contained, reciprocal_rank_fusion
 from mmqa.schema import Passage
 from mmqa.settings import RetrievalSettings
 
@@ -75,7 +75,7 @@ class HybridRetriever:
         by_id: dict[str, StoredChunk] = {c.chunk_id: c for c in chunk_hits}
         by_id.update({c.chunk_id: c for c in self.store.get([cid for cid, _ in fused[: 4 * k] if cid not in by_id])})
         ranked = diversify(
-            [cid for cid, _ in fused if cid in by_id],
+            drop_contained([cid for cid, _ in fused if cid in by_id], lambda cid: by_id[cid].text),
             lambda cid: (by_id[cid].meta.get("doc_id"), by_id[cid].meta.get("section")),
             self.settings.max_per_section,
         )
