@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from pypdf import PdfReader, PdfWriter
 from pypdf.generic import ArrayObject, DecodedStreamObject, DictionaryObject, NameObject, NumberObject, TextStringObject
@@ -25,12 +26,17 @@ def text_pdf(path: Path, pages: list[list[bytes]], font_size: float = 10) -> Pat
             }
         )
     )
-    for lines in pages:
+    bodies = [b"".join(b"(" + _escape(line) + b") '\n" for line in lines) for lines in pages]
+    return _write_pages(writer, font, bodies, font_size, path)
+
+
+def _write_pages(writer: PdfWriter, font: Any, bodies: list[bytes], font_size: float, path: Path) -> Path:
+    """One page per body of text-showing operators, in font /F1, one line each; then write the file."""
+    for body in bodies:
         page = writer.add_blank_page(612, 792)
         page[NameObject("/Resources")] = DictionaryObject(
             {NameObject("/Font"): DictionaryObject({NameObject("/F1"): font})}
         )
-        body = b"".join(b"(" + _escape(line) + b") '\n" for line in lines)
         stream = DecodedStreamObject()
         stream.set_data(b"BT /F1 %.1f Tf %.1f TL 40 770 Td\n" % (font_size, font_size * 1.2) + body + b"ET")
         page[NameObject("/Contents")] = writer._add_object(stream)
@@ -128,18 +134,11 @@ def unicode_pdf(path: Path, pages: list[list[str]], font_size: float = 10) -> Pa
             }
         )
     )
-    for lines in pages:
-        page = writer.add_blank_page(612, 792)
-        page[NameObject("/Resources")] = DictionaryObject(
-            {NameObject("/Font"): DictionaryObject({NameObject("/F1"): font})}
-        )
-        body = b"".join(b"<" + "".join(f"{code[ch]:04X}" for ch in line).encode() + b"> '\n" for line in lines)
-        stream = DecodedStreamObject()
-        stream.set_data(b"BT /F1 %.1f Tf %.1f TL 40 770 Td\n" % (font_size, font_size * 1.2) + body + b"ET")
-        page[NameObject("/Contents")] = writer._add_object(stream)
-    with path.open("wb") as handle:
-        writer.write(handle)
-    return path
+    bodies = [
+        b"".join(b"<" + "".join(f"{code[ch]:04X}" for ch in line).encode() + b"> '\n" for line in lines)
+        for lines in pages
+    ]
+    return _write_pages(writer, font, bodies, font_size, path)
 
 
 SURVEY_PAGES: list[list[str]] = [

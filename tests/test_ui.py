@@ -148,7 +148,7 @@ def test_corrupt_manifest_is_a_readable_error(tmp_path, monkeypatch):
     manifest.parent.mkdir(parents=True)
     manifest.write_text("{ not json")
     at = start(tmp_path, monkeypatch)
-    assert len(at.error) == 1 and "manifest.json: unreadable manifest" in at.error[0].value
+    assert len(at.error) == 1 and "unreadable manifest" in at.error[0].value
 
 
 # -- the library pieces behind the page -------------------------------------------------------------
