@@ -21,6 +21,8 @@ def bad_files(tmp_path):
     files["truncated.pdf"].write_bytes(real[: len(real) // 2])
     files["notes.pdf"] = tmp_path / "notes.pdf"
     files["notes.pdf"].write_text("just some notes, not a PDF")
+    files["figure.pdf"] = tmp_path / "figure.pdf"  # a PNG saved under a .pdf name
+    files["figure.pdf"].write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + b"\x00" * 64)
     return files
 
 
@@ -37,12 +39,13 @@ def test_bad_files_fail_clearly_and_leave_the_index_alone(indexed, bad_files, tm
     proc = run_cli(home, "ingest", *map(str, bad_files.values()), str(missing))
     assert proc.returncode == 1, proc.stdout + proc.stderr
     errors = [line for line in proc.stderr.splitlines() if line.startswith("mmqa: skipped")]
-    assert len(errors) == 5, proc.stderr
+    assert len(errors) == 6, proc.stderr
     assert "Traceback" not in proc.stderr
     expected = {
         "empty.pdf": "empty file",
         "page.pdf": "not a PDF (starts with '<html><body>'",
         "notes.pdf": "not a PDF",
+        "figure.pdf": "not a PDF (starts with '?PNG",
         "truncated.pdf": "PDF",
         "does-not-exist.pdf": "no such file",
     }

@@ -132,6 +132,9 @@ def test_cli_ask_with_llm_json_and_key_never_printed(llm_service, llm_server):
     assert data["backend"] == "openai-compatible:smollm2"
     assert {"text", "sources", "supported"} <= set(data["sentences"][0])
     assert API_KEY not in proc.stdout + proc.stderr
+    for path in env_home.rglob("*"):  # nor anywhere on disk under the data home
+        if path.is_file() and path.stat().st_size < 50_000_000:
+            assert API_KEY.encode() not in path.read_bytes(), path
 
 
 def test_wrong_key_falls_back_to_extractive_with_clear_notice(llm_service, llm_server, settings_for):
