@@ -461,7 +461,7 @@ class MMQA:
         started = time.perf_counter()
         result, vector, retriever = self._search(question, k, filters)
         t_answer = time.perf_counter()
-        extractive = ExtractiveAnswerer(self.settings.answer, self.embedder)
+        extractive = ExtractiveAnswerer(self.settings.answer, self.embedder, self.store.sentence_vectors)
         spec = self.settings.llm_settings.model if llm is None else llm
         if spec:
             from mmqa.answering.generative import GenerativeAnswerer

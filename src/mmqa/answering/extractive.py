@@ -36,9 +36,30 @@ def _readable(sentence: str) -> bool:
 class ExtractiveAnswerer:
     """Answers by quoting the best sentences of the retrieved passages, with [n] source markers."""
 
-    def __init__(self, settings: AnswerSettings, embedder: Embedder) -> None:
+    def __init__(
+        self,
+        settings: AnswerSettings,
+        embedder: Embedder,
+        stored_vectors: Callable[[list[str]], dict[str, np.ndarray]] | None = None,
+    ) -> None:
+        """``stored_vectors(unit ids)`` returns sentence vectors kept at ingest, so only the rest are embedded."""
         self.settings = settings
         self.embedder = embedder
+        self.stored_vectors = stored_vectors
+
+    def _sentence_vectors(self, passages: list[Passage], candidates: list[tuple[int, int, str]]) -> np.ndarray:
+        """One vector per candidate: the one stored at ingest (same sentence split, same ids) or a new one."""
+        ids = [f"{passages[p_rank].chunk_id}/s{s_pos:02d}" for p_rank, s_pos, _ in candidates]
+        stored = self.stored_vectors(ids) if self.stored_vectors else {}
+        missing = [i for i, uid in enumerate(ids) if uid not in stored]
+        fresh = self.embedder.embed([candidates[i][2] for i in missing]) if missing else None
+        vectors = np.zeros((len(candidates), self.embedder.dimension), dtype=np.float32)
+        for i, uid in enumerate(ids):
+            if uid in stored:
+                vectors[i] = stored[uid]
+        if fresh is not None:
+            vectors[missing] = fresh
+        return vectors
 
     def evidence_strength(self, question: str, query_vector: np.ndarray, passages: list[Passage]) -> float:
         """How well the best passages match the question, in [0, 1]; below the threshold we abstain."""
@@ -55,8 +76,7 @@ class ExtractiveAnswerer:
                     candidates.append((p_rank, s_pos, sentence))
         if not candidates:
             return 0.0, []
-        vectors = self.embedder.embed([c[2] for c in candidates])
-        sims = vectors @ query_vector
+        sims = self._sentence_vectors(passages, candidates) @ query_vector
         scored = []
         for (p_rank, s_pos, sentence), sim in zip(candidates, sims, strict=True):
             score = 0.65 * float(sim) + 0.35 * coverage(terms, sentence) - 0.02 * p_rank

@@ -196,7 +196,14 @@ class ChunkStore:
         }
         return [by_id[i] for i in ids if i in by_id]
 
-    def _get(self, ids: Sequence[str], include: list[str]) -> dict[str, list]:
+    def sentence_vectors(self, unit_ids: Sequence[str]) -> dict[str, np.ndarray]:
+        """Stored vectors of sentence units by id (ids without a readable vector are left out)."""
+        if not unit_ids:
+            return {}
+        got = self._get(unit_ids, ["embeddings"], self._sentences)
+        return {uid: np.asarray(emb, dtype=np.float32) for uid, emb in zip(got["ids"], got["embeddings"], strict=True)}
+
+    def _get(self, ids: Sequence[str], include: list[str], collection: Any = None) -> dict[str, list]:
         """``collection.get`` by ids that survives records left half-written by a killed writer.
 
         After a SIGKILL in the middle of an ``add``, Chroma can hold ids whose vectors were never
@@ -205,13 +212,14 @@ class ChunkStore:
         """
         from chromadb.errors import ChromaError
 
+        collection = collection if collection is not None else self._collection
         try:
-            return self._collection.get(ids=list(ids), include=include)
+            return collection.get(ids=list(ids), include=include)
         except ChromaError:
             merged: dict[str, list] = {"ids": [], **{key: [] for key in include}}
             for cid in ids:
                 try:
-                    one = self._collection.get(ids=[cid], include=include)
+                    one = collection.get(ids=[cid], include=include)
                 except ChromaError:
                     continue
                 for key in merged:
