@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -74,6 +75,13 @@ def ui_home(tmp_path_factory, settings_for, shared_models):
 def dev_records():
     """The dev QA set, by id."""
     return {r["id"]: r for r in (json.loads(line) for line in DEV_QA.read_text().splitlines() if line.strip())}
+
+
+def free_port() -> int:
+    """A TCP port nobody listens on right now (127.0.0.1)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
 
 
 def run_cli(home: Path, *args: str, timeout: float = 300) -> subprocess.CompletedProcess:

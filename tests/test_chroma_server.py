@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -14,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import pdf, run_cli
+from tests.conftest import free_port, pdf, run_cli
 
 READER = r"""
 import json, sys, time
@@ -43,34 +42,12 @@ print(json.dumps({"rounds": rounds, "errors": errors, "partial": partial, "seen"
 """
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture
 def chroma_server(tmp_path):
     """A real `chroma run` server on a free local port, stopped afterwards."""
-    chroma = Path(sys.executable).with_name("chroma")
-    port = _free_port()
-    proc = subprocess.Popen(
-        [str(chroma), "run", "--path", str(tmp_path / "server-data"), "--host", "127.0.0.1", "--port", str(port)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 60
-    while time.time() < deadline:
-        try:
-            urllib.request.urlopen(f"{url}/api/v2/heartbeat", timeout=2)
-            break
-        except OSError:
-            time.sleep(0.3)
-    else:
-        proc.kill()
-        pytest.fail("chroma server did not start")
-    yield url
+    port = free_port()
+    proc = _start_chroma(tmp_path / "server-data", port)
+    yield f"http://127.0.0.1:{port}"
     proc.terminate()
     proc.wait(timeout=30)
 
@@ -110,7 +87,7 @@ def test_ingest_through_server_while_another_process_searches(chroma_server, tmp
 
 
 def test_unreachable_server_is_a_clear_error(tmp_path):
-    os.environ["MMQA_CHROMA_URL"] = f"http://127.0.0.1:{_free_port()}"
+    os.environ["MMQA_CHROMA_URL"] = f"http://127.0.0.1:{free_port()}"
     try:
         proc = run_cli(tmp_path / "home", "ingest", str(pdf("1512.03385")))
     finally:
@@ -143,7 +120,7 @@ def test_server_gone_mid_session_then_back(tmp_path):
     from mmqa.service import MMQA
     from mmqa.settings import Settings
 
-    port = _free_port()
+    port = free_port()
     url = f"http://127.0.0.1:{port}"
     home, data = tmp_path / "home", tmp_path / "server-data"
     server = _start_chroma(data, port)

@@ -11,7 +11,6 @@ from __future__ import annotations
 import importlib.util
 import json
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -22,7 +21,7 @@ import pytest
 
 from mmqa.schema import Answer
 from mmqa.service import MMQA
-from tests.conftest import run_cli
+from tests.conftest import free_port, run_cli
 
 API_KEY = "sk-mmqa-test-0123456789"
 QUESTION = "How does the Vision Transformer turn an image into a sequence of patches?"
@@ -38,12 +37,6 @@ def _smollm() -> Path:
 GGUF = _smollm()
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def llm_service(indexed, settings_for) -> MMQA:
     """The session index, with short generations so the tiny model answers in seconds."""
@@ -54,7 +47,7 @@ def llm_service(indexed, settings_for) -> MMQA:
 @pytest.fixture(scope="module")
 def llm_server():
     """`mmqa serve-llm` on a free 127.0.0.1 port, requiring API_KEY; yields its /v1 base URL."""
-    port = _free_port()
+    port = free_port()
     proc = subprocess.Popen(
         [sys.executable, "-m", "mmqa.cli", "serve-llm", str(GGUF), "--port", str(port), "--api-key", API_KEY],
         stdout=subprocess.PIPE,
@@ -157,7 +150,7 @@ def test_timeout_falls_back(llm_service, llm_server, settings_for):
 
 
 def test_stopped_server_falls_back(llm_service, settings_for):
-    closed = f"http://127.0.0.1:{_free_port()}/v1"  # nothing listens there
+    closed = f"http://127.0.0.1:{free_port()}/v1"  # nothing listens there
     service = MMQA(settings_for(llm_service.settings.home, llm_base_url=closed, **{"llm_settings.max_retries": 0}))
     answer = service.ask(QUESTION, llm="openai-compatible:smollm2")
     assert answer.backend == "extractive" and answer.sentences

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 from mmqa.answering.lexical import content_terms, question_entities
 from mmqa.errors import MMQAError
 from mmqa.retrieval.filters import SearchFilter
-from mmqa.schema import Answer
+from mmqa.schema import Answer, final_answer
 
 if TYPE_CHECKING:
     from mmqa.service import MMQA
@@ -113,9 +113,4 @@ class ChatSession:
 
     def ask(self, question: str) -> Answer:
         """Answer a turn without streaming."""
-        answer = None
-        for event in self.ask_stream(question):
-            if isinstance(event, Answer):
-                answer = event
-        assert answer is not None
-        return answer
+        return final_answer(self.ask_stream(question))

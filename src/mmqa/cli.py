@@ -334,7 +334,8 @@ def serve_llm(
 
     settings = Settings.load(home=home)
     key = api_key or (settings.llm_settings.api_key.get_secret_value() if settings.llm_settings.api_key else "")
-    address = serve_gguf(model, settings.llm_settings, port, key)
+    server = serve_gguf(model, settings.llm_settings, port, key)
+    address = server.listening_address
     hint = f"--llm openai-compatible:{model.stem} --base-url {address}/v1"
     sys.stderr.write(f"mmqa: serving {model.name} at {address}/v1; use it with {hint}\n")
     sys.stderr.flush()

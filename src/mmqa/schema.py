@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -238,6 +239,17 @@ class AnswerSentence:
         if self.support is not None:
             data["support"] = round(self.support, 3)
         return data
+
+
+def final_answer(events: Iterable[str | Answer]) -> Answer:
+    """The Answer that ends a stream of display pieces (``MMQA.ask_stream``, ``ChatSession.ask_stream``)."""
+    answer = None
+    for event in events:
+        if isinstance(event, Answer):
+            answer = event
+    if answer is None:
+        raise ValueError("the answer stream ended without an Answer")
+    return answer
 
 
 @dataclass

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from mmqa.errors import EmptyIndexError, MMQAError
 from mmqa.index.manifest import Manifest
 from mmqa.retrieval.filters import SearchFilter
-from mmqa.schema import Answer, Passage, Reference, Section
+from mmqa.schema import Answer, Passage, Reference, Section, final_answer
 from mmqa.settings import Settings
 
 if TYPE_CHECKING:  # the query path never imports the ingestion stack (pypdf, llama-index)
@@ -441,12 +441,7 @@ class MMQA:
 
         ``llm`` overrides the configured backend for this call ('' forces the extractive answerer).
         """
-        answer = None
-        for event in self.ask_stream(question, k, filters, llm):
-            if isinstance(event, Answer):
-                answer = event
-        assert answer is not None
-        return answer
+        return final_answer(self.ask_stream(question, k, filters, llm))
 
     def ask_stream(
         self, question: str, k: int | None = None, filters: SearchFilter | None = None, llm: str | None = None

@@ -78,10 +78,6 @@ class CitationChecker:
         self.embedder = embedder
         self.min_support = min_support
 
-    def support(self, sentence: str, passages: list[Passage]) -> float:
-        """How well ``passages`` back ``sentence``, in [0, 1] (0 without passages)."""
-        return self.check([AnswerSentence(sentence, list(range(1, len(passages) + 1)))], passages)[0].support or 0.0
-
     def check(self, sentences: list[AnswerSentence], sources: list[Passage]) -> list[AnswerSentence]:
         """Set ``support`` and ``supported`` on each sentence (``sources[n-1]`` is source n); returns them."""
         cited = sorted({n for s in sentences for n in s.sources})

@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+from mmqa.errors import MMQAError
 from mmqa.schema import Chunk, SentenceUnit
 
 _WRITE_BATCH = 500
@@ -33,13 +34,16 @@ class StoredChunk:
     similarity: float | None = None
 
 
+def unreachable(url: str, exc: BaseException) -> MMQAError:
+    """The one error for a Chroma server that cannot be reached, at start-up or mid-session."""
+    return MMQAError(f"cannot reach the Chroma server at {url} ({type(exc).__name__}); is it running?")
+
+
 def _http_client(url: str, chroma_settings):
     """A client for a Chroma server (``http://host:port``), with a clear error when it is not there."""
     from urllib.parse import urlparse
 
     import chromadb
-
-    from mmqa.errors import MMQAError
 
     parsed = urlparse(url)
     if parsed.scheme not in {"http", "https"} or not parsed.hostname:
@@ -50,7 +54,7 @@ def _http_client(url: str, chroma_settings):
         )
         client.heartbeat()
     except Exception as exc:  # connection refused, DNS, TLS: all mean the same to the user
-        raise MMQAError(f"cannot reach the Chroma server at {url} ({type(exc).__name__}); is it running?") from exc
+        raise unreachable(url, exc) from exc
     return client
 
 
@@ -69,15 +73,13 @@ def _lost_connection(exc: BaseException) -> bool:
 @contextmanager
 def server_errors(url: str | None) -> Iterator[None]:
     """Turn a lost connection to the Chroma server into the same one-line error as an unreachable one."""
-    from mmqa.errors import MMQAError
-
     try:
         yield
     except MMQAError:
         raise
     except Exception as exc:
         if url and _lost_connection(exc):
-            raise MMQAError(f"cannot reach the Chroma server at {url} ({type(exc).__name__}); is it running?") from None
+            raise unreachable(url, exc) from None
         raise
 
 

@@ -118,11 +118,9 @@ class GGUFModel:
                     yield text
 
 
-def serve_gguf(model_path: Path, settings: LLMSettings, port: int, api_key: str = "") -> str:
-    """Start an OpenAI-compatible server for a GGUF file on 127.0.0.1:``port``; returns its address.
+def serve_gguf(model_path: Path, settings: LLMSettings, port: int, api_key: str = "") -> Any:
+    """Start an OpenAI-compatible server for a GGUF file on 127.0.0.1:``port``.
 
-    The server lives as long as this process (the caller keeps it alive).
+    It serves as long as the returned object is referenced; ``.listening_address`` is its URL.
     """
-    server = _load(model_path.expanduser(), settings, port=port, api_key=api_key)
-    _SERVERS[("serve", port, 0)] = server
-    return str(server.listening_address)
+    return _load(model_path.expanduser(), settings, port=port, api_key=api_key)
