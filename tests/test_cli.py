@@ -29,7 +29,7 @@ def test_ask_json_with_filters(indexed):
     assert proc.returncode == 0, proc.stderr
     data = json.loads(proc.stdout)
     assert set(data) == {"question", "answer", "citations", "abstained", "backend", "sentences",
-                         "supported_sentences", "notice", "timings_ms"}  # fmt: skip
+                         "supported_sentences", "notice", "fell_back", "timings_ms"}  # fmt: skip
     assert data["abstained"] is False and data["backend"] == "extractive"
     assert data["citations"] and all(set(c) == CITATION_FIELDS for c in data["citations"])
     assert all(c["doc_id"] == "2010.11929" and c["section"].startswith("4") for c in data["citations"])

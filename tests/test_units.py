@@ -46,7 +46,7 @@ def test_hit_rule():
 def _row(rank, abstained, cited, on_gold, latency, unanswerable=False, section_hit=False, **extra):
     row = {"unanswerable": unanswerable, "rank": rank, "abstained": abstained, "cited": cited,
            "cited_on_gold": on_gold, "latency_ms": latency, "section_hit": section_hit, "backend": "extractive",
-           "sentences": 2, "supported_sentences": 2, "notice": ""}  # fmt: skip
+           "sentences": 2, "supported_sentences": 2, "notice": "", "fell_back": False}  # fmt: skip
     return {**row, **extra}
 
 
@@ -76,7 +76,7 @@ def test_summary_reports_supported_share_for_generated_answers():
     rows = [
         _row(1, False, 1, 1, 10.0, sentences=4, supported_sentences=3, **llm),
         _row(1, False, 1, 1, 10.0, sentences=2, supported_sentences=0, **llm),
-        _row(1, False, 1, 1, 10.0, notice="LLM gguf: timed out. Showing the extractive answer instead."),
+        _row(1, False, 1, 1, 10.0, notice="LLM gguf: timed out. Showing the extractive answer.", fell_back=True),
     ]
     s = summarize(rows)
     assert s["supported_sentence_share"] == pytest.approx(3 / 6)

@@ -142,7 +142,7 @@ def _supported_share(rows: list[dict[str, Any]]) -> dict[str, float]:
     return {
         "supported_sentence_share": sum(r["supported_sentences"] for r in generated) / sentences,
         "generated_answers": len(generated),
-        "llm_fallbacks": sum(1 for r in rows if r["notice"].startswith("LLM")),
+        "llm_fallbacks": sum(1 for r in rows if r["fell_back"]),
     }
 
 
@@ -174,6 +174,7 @@ def evaluate(records: list[QARecord], searcher: Searcher, depth: int = 10) -> di
                 "sentences": len(answer.sentences),
                 "supported_sentences": sum(s.supported for s in answer.sentences),
                 "notice": answer.notice,
+                "fell_back": answer.fell_back,
                 "latency_ms": latency,
             }
         )

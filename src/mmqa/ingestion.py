@@ -24,7 +24,7 @@ from mmqa.index.embedding_cache import EmbeddingCache
 from mmqa.index.manifest import Manifest, PaperRecord
 from mmqa.index.onnx_model import model_fingerprint
 from mmqa.index.store import ChunkStore
-from mmqa.parsing import parse_pdf
+from mmqa.parsing.ahead import ParseAhead
 from mmqa.parsing.chunker import Chunker
 from mmqa.parsing.pdf import check_pdf_file, sha256_file
 from mmqa.parsing.references import Bibliography, parse_references
@@ -50,7 +50,7 @@ class FileResult:
     seconds: float = 0.0
     sentences: int = 0
     reused: int = 0  # vectors taken from the embedding cache instead of being computed
-    timings: dict[str, float] = field(default_factory=dict)  # parse, chunk, embed, store (seconds)
+    timings: dict[str, float] = field(default_factory=dict)  # parse, parse_work, chunk, embed, store (seconds)
 
 
 @dataclass
@@ -150,28 +150,15 @@ class Ingestor:
             if path.exists() and path.resolve() not in files:
                 files.append(path.resolve())
         changed = False
-        for index, path in enumerate(files):
-            observer.file_started(path, index, len(files))
-            started = datetime.now(UTC)
-            try:
-                result = self._ingest_one(path, manifest, observer)
-            except InputError as exc:
-                result = FileResult(str(path), "failed", reason=exc.reason)
-            except MMQAError as exc:
-                result = FileResult(str(path), "failed", reason=str(exc))
-            except Exception as exc:
-                if not is_disk_full(exc):
-                    raise
-                # Stop here: every later write would fail too. The manifest on disk still names the old,
-                # complete versions; chunks written before the failure are orphans the next ingest removes.
-                raise DiskFullError(
-                    f"disk full while indexing {path.name} into {self.settings.home} ({exc}); nothing indexed "
-                    "before was changed: free some space and run the ingest again"
-                ) from None
-            result.seconds = (datetime.now(UTC) - started).total_seconds()
-            changed = changed or result.status in {"added", "updated"}
-            report.files.append(result)
-            observer.file_done(result)
+        with ParseAhead(self.settings.parsing) as ahead:
+            for index, path in enumerate(files):
+                observer.file_started(path, index, len(files))
+                if self.settings.parsing.parse_ahead and index + 1 < len(files):
+                    self._parse_ahead(files[index + 1], manifest, ahead)
+                result = self._ingest_guarded(path, manifest, observer, ahead)
+                changed = changed or result.status in {"added", "updated"}
+                report.files.append(result)
+                observer.file_done(result)
         if changed or not self.bm25.matches(manifest.live_chunk_ids()):
             try:
                 self.rebuild_bm25(manifest)
@@ -184,18 +171,54 @@ class Ingestor:
                 ) from None
         return report
 
-    def _ingest_one(self, path: Path, manifest: Manifest, observer: IngestObserver) -> FileResult:
+    def _ingest_guarded(
+        self, path: Path, manifest: Manifest, observer: IngestObserver, ahead: ParseAhead
+    ) -> FileResult:
+        """``_ingest_one`` with bad input turned into a failed result; a full disk stops the whole ingest."""
+        started = datetime.now(UTC)
+        try:
+            result = self._ingest_one(path, manifest, observer, ahead)
+        except InputError as exc:
+            result = FileResult(str(path), "failed", reason=exc.reason)
+        except MMQAError as exc:
+            result = FileResult(str(path), "failed", reason=str(exc))
+        except Exception as exc:
+            if not is_disk_full(exc):
+                raise
+            # Stop here: every later write would fail too. The manifest on disk still names the old,
+            # complete versions; chunks written before the failure are orphans the next ingest removes.
+            raise DiskFullError(
+                f"disk full while indexing {path.name} into {self.settings.home} ({exc}); nothing indexed "
+                "before was changed: free some space and run the ingest again"
+            ) from None
+        result.seconds = (datetime.now(UTC) - started).total_seconds()
+        return result
+
+    def _unchanged(self, sha: str, manifest: Manifest) -> PaperRecord | None:
+        """The indexed paper with this PDF hash under the current index key, if any."""
+        return next((r for r in manifest.papers.values() if r.sha256 == sha and r.index_key == self.index_key), None)
+
+    def _parse_ahead(self, path: Path, manifest: Manifest, ahead: ParseAhead) -> None:
+        """Start parsing ``path`` in the background unless it is unchanged or unreadable (then nothing to parse)."""
+        try:
+            check_pdf_file(path)
+            if self._unchanged(sha256_file(path), manifest) is None:
+                ahead.submit(path)
+        except (InputError, OSError):
+            pass  # reported when the file's turn comes
+
+    def _ingest_one(self, path: Path, manifest: Manifest, observer: IngestObserver, ahead: ParseAhead) -> FileResult:
         check_pdf_file(path)
-        sha = sha256_file(path)
-        for record in manifest.papers.values():
-            if record.sha256 == sha and record.index_key == self.index_key:
-                return FileResult(str(path), "unchanged", record.doc_id, record.title, record.pages,
-                                  len(record.chunk_ids))  # fmt: skip
+        record = self._unchanged(sha256_file(path), manifest)
+        if record is not None:
+            return FileResult(str(path), "unchanged", record.doc_id, record.title, record.pages,
+                              len(record.chunk_ids))  # fmt: skip
         timings: dict[str, float] = {}
-        clock = time.perf_counter()
-        parsed = parse_pdf(path, self.settings.parsing)
+        # "parse": the time this file's parse held up the ingest; "parse_work": pypdf's own time (the same
+        # unless the file was parsed ahead, in a worker process, while the previous one was embedded).
+        parsed, timings["parse"], timings["parse_work"] = ahead.take(path)
         paper = parsed.paper
-        timings["parse"], clock = time.perf_counter() - clock, time.perf_counter()
+        clock = time.perf_counter()
         chunks = self.chunker.chunk(paper, parsed.texts)
         if not self.settings.parsing.index_references:
             chunks = [c for c in chunks if not _in_references(c.section_title, c.section)]

@@ -266,6 +266,7 @@ class Answer:
     backend: str = "extractive"  # or the LLM spec that generated it, e.g. 'gguf:model.gguf'
     notice: str = ""  # e.g. why a generated answer fell back to the extractive one
     dropped_citations: list[int] = field(default_factory=list)  # [n] markers naming no given source
+    fell_back: bool = False  # the LLM failed and this is the extractive answer (``notice`` says why)
 
     @property
     def supported_share(self) -> float | None:
@@ -292,5 +293,6 @@ class Answer:
             "sentences": [s.to_dict() for s in self.sentences],
             "supported_sentences": sum(s.supported for s in self.sentences),
             "notice": self.notice,
+            "fell_back": self.fell_back,
             "timings_ms": {k: round(v, 1) for k, v in self.timings_ms.items()},
         }

@@ -33,6 +33,9 @@ class ParsingSettings(BaseModel):
     index_references: bool = Field(
         False, description="Index the bibliography as passages (off: it floods lexical search)."
     )
+    parse_ahead: bool = Field(
+        True, description="Parse the next PDF in a worker process while the current one is embedded."
+    )
 
 
 class ChunkSettings(BaseModel):

@@ -55,6 +55,7 @@ class GenerativeAnswerer:
                 yield piece
         except LLMError as exc:
             fallback.notice = f"{exc}. Showing the extractive answer instead."
+            fallback.fell_back = True
             return fallback
         return self.check("".join(pieces), question, given, fallback.evidence_strength)
 

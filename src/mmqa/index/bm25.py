@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import os
 import shutil
 from dataclasses import dataclass
@@ -18,6 +19,18 @@ class BM25Entry:
     chunk_id: str
     doc_id: str
     section: str
+
+
+def _bm25s():
+    """The bm25s module, imported late (it is slow to import) and with its logger quietened.
+
+    bm25s sets its own logger to DEBUG when imported, which overrides the CLI's logging set-up.
+    """
+    import bm25s
+
+    if logging.getLogger("bm25s").level < logging.WARNING:
+        logging.getLogger("bm25s").setLevel(logging.WARNING)
+    return bm25s
 
 
 def _stemmer():
@@ -40,14 +53,12 @@ class BM25Index:
         self._stem = _stemmer()
 
     def _tokenize(self, texts: list[str], return_ids: bool = True):
-        import bm25s
-
+        bm25s = _bm25s()
         return bm25s.tokenize(texts, stopwords="en", stemmer=self._stem, show_progress=False, return_ids=return_ids)
 
     def build(self, entries: list[BM25Entry], texts: list[str]) -> None:
         """Index ``texts`` and save atomically (a new directory swapped in for the old)."""
-        import bm25s
-
+        bm25s = _bm25s()
         tmp = self.path.with_name(self.path.name + ".tmp")
         shutil.rmtree(tmp, ignore_errors=True)
         tmp.mkdir(parents=True)
@@ -84,8 +95,7 @@ class BM25Index:
 
     def load(self) -> bool:
         """Load from disk; False when there is no index yet."""
-        import bm25s
-
+        bm25s = _bm25s()
         entries_file = self.path / "entries.json"
         if not entries_file.exists():
             return False

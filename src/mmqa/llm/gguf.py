@@ -85,13 +85,22 @@ class GGUFModel:
         return result["choices"][0]["message"].get("content") or ""
 
     def stream(self, messages: list[Message], max_tokens: int | None = None) -> Iterator[str]:
-        """Yield reply pieces as llama.cpp produces them (its callback runs on a worker thread)."""
+        """Yield reply pieces as llama.cpp produces them (its callback runs on a worker thread).
+
+        Closing the generator early (the caller stopped reading, or timed out) stops the generation:
+        xllamacpp ends a stream when its callback returns True.
+        """
         pieces: queue.Queue[Any] = queue.Queue()
+        abandoned = threading.Event()
+
+        def on_piece(chunk: Any) -> bool:
+            pieces.put(chunk)
+            return abandoned.is_set()
 
         def run() -> None:
             try:
                 result = self._server.handle_chat_completions(
-                    self._request(messages, max_tokens, stream=True), pieces.put
+                    self._request(messages, max_tokens, stream=True), on_piece
                 )
                 if result is not None:
                     pieces.put(result)
@@ -102,20 +111,23 @@ class GGUFModel:
 
         threading.Thread(target=run, name="gguf-stream", daemon=True).start()
         deadline = time.monotonic() + self.settings.timeout
-        while True:
-            try:
-                item = pieces.get(timeout=max(0.01, deadline - time.monotonic()))
-            except queue.Empty:
-                raise LLMError(f"LLM {self.name}: timed out after {self.settings.timeout:g} s") from None
-            if item is _DONE:
-                return
-            if isinstance(item, Exception):
-                raise LLMError(f"LLM {self.name}: {item}")
-            self._check(item)
-            for choice in item.get("choices", []):
-                text = (choice.get("delta") or {}).get("content")
-                if text:
-                    yield text
+        try:
+            while True:
+                try:
+                    item = pieces.get(timeout=max(0.01, deadline - time.monotonic()))
+                except queue.Empty:
+                    raise LLMError(f"LLM {self.name}: timed out after {self.settings.timeout:g} s") from None
+                if item is _DONE:
+                    return
+                if isinstance(item, Exception):
+                    raise LLMError(f"LLM {self.name}: {item}")
+                self._check(item)
+                for choice in item.get("choices", []):
+                    text = (choice.get("delta") or {}).get("content")
+                    if text:
+                        yield text
+        finally:
+            abandoned.set()
 
 
 def serve_gguf(model_path: Path, settings: LLMSettings, port: int, api_key: str = "") -> Any:

@@ -1,0 +1,48 @@
+"""Parsing ahead in a worker process gives the same paper as parsing in-process, and the same errors."""
+
+from __future__ import annotations
+
+import pytest
+
+from mmqa.errors import InputError
+from mmqa.parsing import parse_pdf
+from mmqa.parsing.ahead import ParseAhead
+from mmqa.settings import ParsingSettings
+from tests.conftest import pdf
+from tests.pdf_factory import subset_pdf
+
+
+def test_a_paper_parsed_ahead_equals_one_parsed_in_process(tmp_path):
+    source = subset_pdf(pdf("1706.03762"), tmp_path / "attention-4p.pdf", pages=4)
+    settings = ParsingSettings()
+    expected = parse_pdf(source, settings)
+    with ParseAhead(settings) as ahead:
+        ahead.submit(source)
+        parsed, waited, worked = ahead.take(source)
+    assert worked > 0 and waited >= 0
+    assert parsed.paper.doc_id == expected.paper.doc_id == "1706.03762"
+    assert [s.to_dict() for s in parsed.paper.sections] == [s.to_dict() for s in expected.paper.sections]
+    assert [t.text for t in parsed.texts] == [t.text for t in expected.texts]
+    assert len(parsed.texts) >= 3
+
+
+def test_a_file_not_asked_ahead_is_parsed_in_process(tmp_path):
+    source = subset_pdf(pdf("1512.03385"), tmp_path / "resnet-2p.pdf", pages=2)
+    with ParseAhead(ParsingSettings()) as ahead:
+        parsed, waited, worked = ahead.take(source)
+    assert parsed.paper.doc_id == "1512.03385"
+    assert waited == pytest.approx(worked, abs=0.05)
+
+
+def test_a_broken_pdf_parsed_ahead_raises_the_same_one_line_error(tmp_path):
+    real = pdf("1512.03385").read_bytes()
+    broken = tmp_path / "truncated.pdf"
+    broken.write_bytes(real[: len(real) // 3])
+    with pytest.raises(InputError) as in_process:
+        parse_pdf(broken, ParsingSettings())
+    with ParseAhead(ParsingSettings()) as ahead:
+        ahead.submit(broken)
+        with pytest.raises(InputError) as ahead_error:
+            ahead.take(broken)
+    assert (ahead_error.value.path, ahead_error.value.reason) == (in_process.value.path, in_process.value.reason)
+    assert "\n" not in str(ahead_error.value)
