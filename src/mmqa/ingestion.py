@@ -150,12 +150,13 @@ class Ingestor:
             if path.exists() and path.resolve() not in files:
                 files.append(path.resolve())
         changed = False
+        hashes: dict[Path, str] = {}  # of files the look-ahead already read, so none is hashed twice
         with ParseAhead(self.settings.parsing) as ahead:
             for index, path in enumerate(files):
                 observer.file_started(path, index, len(files))
                 if self.settings.parsing.parse_ahead and index + 1 < len(files):
-                    self._parse_ahead(files[index + 1], manifest, ahead)
-                result = self._ingest_guarded(path, manifest, observer, ahead)
+                    self._parse_ahead(files[index + 1], manifest, ahead, hashes)
+                result = self._ingest_guarded(path, manifest, observer, ahead, hashes.pop(path, None))
                 changed = changed or result.status in {"added", "updated"}
                 report.files.append(result)
                 observer.file_done(result)
@@ -172,12 +173,12 @@ class Ingestor:
         return report
 
     def _ingest_guarded(
-        self, path: Path, manifest: Manifest, observer: IngestObserver, ahead: ParseAhead
+        self, path: Path, manifest: Manifest, observer: IngestObserver, ahead: ParseAhead, sha: str | None
     ) -> FileResult:
         """``_ingest_one`` with bad input turned into a failed result; a full disk stops the whole ingest."""
         started = datetime.now(UTC)
         try:
-            result = self._ingest_one(path, manifest, observer, ahead)
+            result = self._ingest_one(path, manifest, observer, ahead, sha)
         except InputError as exc:
             result = FileResult(str(path), "failed", reason=exc.reason)
         except MMQAError as exc:
@@ -198,18 +199,24 @@ class Ingestor:
         """The indexed paper with this PDF hash under the current index key, if any."""
         return next((r for r in manifest.papers.values() if r.sha256 == sha and r.index_key == self.index_key), None)
 
-    def _parse_ahead(self, path: Path, manifest: Manifest, ahead: ParseAhead) -> None:
-        """Start parsing ``path`` in the background unless it is unchanged or unreadable (then nothing to parse)."""
+    def _parse_ahead(self, path: Path, manifest: Manifest, ahead: ParseAhead, hashes: dict[Path, str]) -> None:
+        """Start parsing ``path`` in the background unless it is unchanged or unreadable (then nothing to parse).
+
+        Its hash goes into ``hashes`` for the file's own turn.
+        """
         try:
             check_pdf_file(path)
-            if self._unchanged(sha256_file(path), manifest) is None:
+            hashes[path] = sha256_file(path)
+            if self._unchanged(hashes[path], manifest) is None:
                 ahead.submit(path)
         except (InputError, OSError):
             pass  # reported when the file's turn comes
 
-    def _ingest_one(self, path: Path, manifest: Manifest, observer: IngestObserver, ahead: ParseAhead) -> FileResult:
+    def _ingest_one(
+        self, path: Path, manifest: Manifest, observer: IngestObserver, ahead: ParseAhead, sha: str | None
+    ) -> FileResult:
         check_pdf_file(path)
-        record = self._unchanged(sha256_file(path), manifest)
+        record = self._unchanged(sha or sha256_file(path), manifest)
         if record is not None:
             return FileResult(str(path), "unchanged", record.doc_id, record.title, record.pages,
                               len(record.chunk_ids))  # fmt: skip
@@ -308,8 +315,7 @@ class Ingestor:
     def remove(self, doc_id: str) -> int:
         """Drop a paper and all its chunks; returns how many chunks were deleted."""
         manifest = Manifest.load(self.manifest_path)
-        if doc_id not in manifest.papers:
-            raise MMQAError(f"not indexed: {doc_id} (see `mmqa status`)")
+        manifest.paper(doc_id)  # a one-line error when it is not indexed
         del manifest.papers[doc_id]
         manifest.save(self.manifest_path)
         ids = self.store.ids_of(doc_id)

@@ -49,6 +49,10 @@ class ReferenceList:
     references: list[Reference]
     indexed: set[str]
 
+    def is_indexed(self, ref: Reference) -> bool:
+        """Is the paper this entry names in the index?"""
+        return bool(ref.arxiv_id) and ref.arxiv_id in self.indexed
+
     def to_dict(self) -> dict[str, Any]:
         """The stable ``refs --json`` contract."""
         return {
@@ -60,7 +64,7 @@ class ReferenceList:
                     "year": r.year,
                     "title": r.title,
                     "arxiv_id": r.arxiv_id or None,
-                    "indexed": bool(r.arxiv_id) and r.arxiv_id in self.indexed,
+                    "indexed": self.is_indexed(r),
                     "cited_in": r.cited_in,
                 }
                 for r in self.references
@@ -299,9 +303,7 @@ class MMQA:
         and record the ids in the manifest, so filters and ``refs`` need no network afterwards."""
         from mmqa.index.lock import WriterLock
 
-        record = self.manifest().papers.get(doc_id)
-        if record is None:
-            raise MMQAError(f"not indexed: {doc_id} (see `mmqa status`)")
+        record = self.manifest().paper(doc_id)
         refs = record.reference_objects()
         summary = self._resolver(online).resolve(refs, online)  # outside the lock: lookups can take minutes
         with WriterLock(self.settings.home):
@@ -369,16 +371,15 @@ class MMQA:
         a title lookup; ``missing`` keeps only entries whose paper is not indexed."""
         manifest = self._ready_manifest()
         doc_id = doc_id or self.default_survey(manifest)
-        if doc_id not in manifest.papers:
-            raise MMQAError(f"not indexed: {doc_id} (see `mmqa status`)")
+        record = manifest.paper(doc_id)
         if resolve:
             refs = self.resolve_references(doc_id, online=True)[0]
         else:
-            refs = manifest.papers[doc_id].reference_objects()
+            refs = record.reference_objects()
             self._resolver(online=False).apply_cache(refs)
         listing = ReferenceList(doc_id, refs, set(manifest.papers))
         if missing:
-            listing.references = [r for r in refs if not (r.arxiv_id and r.arxiv_id in listing.indexed)]
+            listing.references = [r for r in refs if not listing.is_indexed(r)]
         return listing
 
     def answer_bibtex(self, answer: Answer, with_cited: bool = True) -> str:
@@ -512,9 +513,7 @@ class MMQA:
         """A PNG of 1-based ``page`` of an indexed paper, rendered once into ``HOME/pages/<doc>/<sha12>-p<N>.png``."""
         from mmqa.render import page_image_path, render_page
 
-        record = self.manifest().papers.get(doc_id)
-        if record is None:
-            raise MMQAError(f"not indexed: {doc_id} (see `mmqa status`)")
+        record = self.manifest().paper(doc_id)
         if not 1 <= page <= record.pages:
             raise MMQAError(f"{doc_id} has no page {page} (it has {record.pages})")
         target = page_image_path(self.settings.home / "pages", doc_id, record.sha256, page)
@@ -523,9 +522,7 @@ class MMQA:
     def sections(self, doc_id: str | None = None) -> dict[str, list[Section]]:
         """The section tree of one paper (or all), as recorded at ingest."""
         manifest = self._ready_manifest()
-        if doc_id and doc_id not in manifest.papers:
-            raise MMQAError(f"not indexed: {doc_id} (see `mmqa status`)")
-        records = [manifest.papers[doc_id]] if doc_id else list(manifest.papers.values())
+        records = [manifest.paper(doc_id)] if doc_id else list(manifest.papers.values())
         return {r.doc_id: r.section_objects() for r in records}
 
     def status(self) -> dict[str, Any]:

@@ -90,6 +90,13 @@ class Manifest:
             tmp.unlink(missing_ok=True)  # the old manifest is untouched; do not leave a half-written copy
             raise
 
+    def paper(self, doc_id: str) -> PaperRecord:
+        """The record of ``doc_id``; a one-line MMQAError when it is not indexed."""
+        record = self.papers.get(doc_id)
+        if record is None:
+            raise MMQAError(f"not indexed: {doc_id} (see `mmqa status`)")
+        return record
+
     def surveys(self) -> list[PaperRecord]:
         """Papers ingested as surveys."""
         return [r for r in self.papers.values() if r.survey]
