@@ -273,11 +273,11 @@ class Ingestor:
 
         The embedded text is untouched: ``cites`` is metadata only.
         """
-        from mmqa.acquire.resolver import ReferenceResolver, ResolutionCache, resolution_cache_path
+        from mmqa.acquire.resolver import ReferenceResolver
 
         if not references:
             return references
-        ReferenceResolver(None, ResolutionCache(resolution_cache_path(self.settings.home))).apply_cache(references)
+        ReferenceResolver.for_home(self.settings.home).apply_cache(references)
         bibliography = Bibliography(references)
         for chunk in chunks:
             if _in_references(chunk.section_title, chunk.section):

@@ -136,9 +136,14 @@ class Chunk:
         for j, sentence in enumerate(sentences):
             if len(sentence.split()) >= min_words:
                 text = f"{self.short_name}. {self.section_title}. {sentence}"
-                units.append(SentenceUnit(f"{self.chunk_id}/s{j:02d}", text, self.chunk_id, self.doc_id,
+                units.append(SentenceUnit(sentence_unit_id(self.chunk_id, j), text, self.chunk_id, self.doc_id,
                                           self.section, self.paper_sha))  # fmt: skip
         return units
+
+
+def sentence_unit_id(chunk_id: str, position: int) -> str:
+    """The id of the sentence at ``position`` (0-based, in the chunk's sentence split) of a chunk."""
+    return f"{chunk_id}/s{position:02d}"
 
 
 @dataclass

@@ -292,11 +292,9 @@ class MMQA:
                 manifest.save(self.manifest_path)
 
     def _resolver(self, online: bool) -> ReferenceResolver:
-        from mmqa.acquire.resolver import ReferenceResolver, ResolutionCache, resolution_cache_path
+        from mmqa.acquire.resolver import ReferenceResolver
 
-        return ReferenceResolver(
-            self.arxiv if online else None, ResolutionCache(resolution_cache_path(self.settings.home))
-        )
+        return ReferenceResolver.for_home(self.settings.home, self.arxiv if online else None)
 
     def resolve_references(self, doc_id: str, online: bool = True) -> tuple[list[Reference], ResolveSummary]:
         """Resolve a paper's bibliography to arXiv ids (printed, cached, or looked up when ``online``)

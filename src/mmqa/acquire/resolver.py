@@ -101,6 +101,11 @@ class ReferenceResolver:
         self.client = client  # None: printed ids and the cache only
         self.cache = cache
 
+    @classmethod
+    def for_home(cls, home: Path, client: ArxivClient | None = None) -> ReferenceResolver:
+        """A resolver on the cache under ``home``; with ``client`` None it never goes online."""
+        return cls(client, ResolutionCache(resolution_cache_path(home)))
+
     def resolve(self, refs: list[Reference], online: bool = True) -> ResolveSummary:
         """Resolve ``refs`` in place; with ``online`` False (or offline settings) nothing is looked up."""
         summary = ResolveSummary()

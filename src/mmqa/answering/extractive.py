@@ -16,7 +16,7 @@ import numpy as np
 from mmqa.answering.lexical import content_terms, coverage, missing_entities, question_entities
 from mmqa.index.embedder import Embedder
 from mmqa.parsing.text import split_sentences
-from mmqa.schema import Answer, AnswerSentence, Citation, Passage
+from mmqa.schema import Answer, AnswerSentence, Citation, Passage, sentence_unit_id
 from mmqa.settings import AnswerSettings
 
 ABSTAIN_MESSAGE = "The indexed papers do not cover this (no passage answers it with enough support)."
@@ -49,7 +49,7 @@ class ExtractiveAnswerer:
 
     def _sentence_vectors(self, passages: list[Passage], candidates: list[tuple[int, int, str]]) -> np.ndarray:
         """One vector per candidate: the one stored at ingest (same sentence split, same ids) or a new one."""
-        ids = [f"{passages[p_rank].chunk_id}/s{s_pos:02d}" for p_rank, s_pos, _ in candidates]
+        ids = [sentence_unit_id(passages[p_rank].chunk_id, s_pos) for p_rank, s_pos, _ in candidates]
         stored = self.stored_vectors(ids) if self.stored_vectors else {}
         missing = [i for i, uid in enumerate(ids) if uid not in stored]
         fresh = self.embedder.embed([candidates[i][2] for i in missing]) if missing else None
