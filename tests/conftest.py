@@ -84,9 +84,11 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def run_cli(home: Path, *args: str, timeout: float = 300) -> subprocess.CompletedProcess:
-    """Run ``mmqa`` in a new process against ``home`` (sharing the session's model cache)."""
-    env = {**os.environ, "MMQA_HOME": str(home)}
+def run_cli(
+    home: Path, *args: str, timeout: float = 300, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess:
+    """Run ``mmqa`` in a new process against ``home`` (sharing the session's model cache), with extra ``env``."""
+    env = {**os.environ, "MMQA_HOME": str(home), **(env or {})}
     return subprocess.run(
         [sys.executable, "-m", "mmqa.cli", *args], capture_output=True, text=True, env=env, timeout=timeout
     )

@@ -169,3 +169,13 @@ def test_front_matter_and_contents_stay_out_of_passages(parsed, chunker):
     palm = parsed("2204.02311")  # page 2 is a table of contents
     chunks = chunker.chunk(palm.paper, palm.texts)
     assert not any(". . . . ." in c.text or "6.7 Multilingual Question Answering" in c.text for c in chunks)
+
+
+def test_running_heads_with_page_numbers_stay_out_of_passages(parsed, chunker):
+    dino = parsed("2203.03605")  # LNCS: 'DINO: DETR with ... Anchor Boxes 7' and '8 H. Zhang, F. Li, ...' alternate
+    text = " ".join(c.text for c in chunker.chunk(dino.paper, dino.texts))
+    assert "DINO: DETR with Improved DeNoising Anchor Boxes" not in text
+    assert "H. Zhang, F. Li, S. Liu, et al." not in text
+    assert "Model Epochs AP AP50 AP75" in text  # the table row under the page-13 head stays
+    vit = parsed("2010.11929")  # repeated table rows away from the page edges are content, not furniture
+    assert sum(t.text.count("ViT-L/16") for t in vit.texts) >= 10

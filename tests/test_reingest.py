@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import signal
@@ -15,7 +16,7 @@ import pytest
 from pypdf import PdfReader, PdfWriter
 
 from mmqa.service import MMQA
-from tests.conftest import CORPUS, pdf
+from tests.conftest import CORPUS, pdf, run_cli
 
 
 def _tree_state(path: Path) -> dict[str, float]:
@@ -81,6 +82,32 @@ def test_modified_pdf_replaces_its_chunks_exactly(small_home):
     assert max(c.meta["page_end"] for c in chunks) <= 8
     assert {c.meta["page_start"] for c in chunks} >= set(range(1, 9)) - {7}  # every kept page still covered
     assert all(e.chunk_id in set(new.chunk_ids) for e in service.bm25.entries)
+
+
+def test_index_from_other_settings_is_found_and_rebuilt(small_home, settings_for):
+    """A parser or chunker change opens a new, empty index: mmqa says so and `ingest --rebuild` refills it."""
+    service, _ = small_home
+    home = service.settings.home
+    other = {"MMQA_CHUNKING__MAX_TOKENS": "200"}  # stands in for a new parser version: another index key
+
+    proc = run_cli(home, "ask", "What is residual learning?", env=other)
+    assert proc.returncode != 0
+    message = proc.stderr.strip().splitlines()
+    assert len(message) == 1 and "1 paper is in an index built by an earlier" in message[0]
+    assert "mmqa ingest --rebuild" in message[0]
+
+    proc = run_cli(home, "ingest", "--rebuild", "--json", env=other)
+    assert proc.returncode == 0, proc.stderr
+    assert [(f["doc_id"], f["status"]) for f in json.loads(proc.stdout)["files"]] == [("1512.03385", "added")]
+
+    rebuilt = MMQA(settings_for(home, **{"chunking.max_tokens": 200}))
+    assert rebuilt.index_key != service.index_key
+    assert rebuilt.status()["earlier_index"] is None
+    top = rebuilt.search("residual learning with identity shortcuts", 3).passages
+    assert top and all(p.doc_id == "1512.03385" for p in top)
+    # The earlier index is untouched: the old settings still see their paper.
+    assert set(service.manifest().papers) == {"1512.03385"}
+    assert service.search("residual learning", 1).passages
 
 
 def test_remove_drops_a_paper(small_home):

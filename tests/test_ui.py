@@ -121,6 +121,23 @@ def test_empty_home_says_how_to_ingest_then_ingests_and_escapes_pdf_text(tmp_pat
     assert "&lt;img src=x onerror=alert(1)&gt;" in page
 
 
+def test_index_from_other_settings_is_offered_for_rebuilding(tmp_path, settings_for, monkeypatch):
+    paper = text_pdf(tmp_path / "zorblax.pdf", [[
+        b"1 Introduction",
+        b"The Zorblax encoder maps image patches to visual tokens for a small decoder that reconstructs them.",
+        b"Both parts of Zorblax are trained jointly on a large collection of images without any labels.",
+    ]])  # fmt: skip
+    home = tmp_path / "home"
+    assert MMQA(settings_for(home)).ingest([paper]).files[0].status == "added"
+    monkeypatch.setenv("MMQA_CHUNKING__MAX_TOKENS", "200")  # stands in for a new parser: another index key
+    at = start(home, monkeypatch)
+    assert not at.chat_input and "earlier mmqa version" in at.info[0].value
+    at.button(key="rebuild").click().run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    assert "1 added" in at.success[0].value
+    assert at.chat_input, "the chat appears once the rebuilt index holds the paper"
+
+
 def test_index_locked_by_another_writer_is_a_readable_error(ui_home, monkeypatch):
     at = start(ui_home, monkeypatch)
     with WriterLock(ui_home):  # another writer holds the index

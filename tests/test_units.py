@@ -103,6 +103,8 @@ def test_index_key_follows_chunking_and_model(tmp_path):
     base = Settings.load(home=tmp_path)
     assert base.index_key() == Settings.load(home=Path("/elsewhere")).index_key()
     assert base.index_key() != Settings.load(home=tmp_path, **{"chunking.max_tokens": 128}).index_key()
+    # Parsing in a worker process or not yields the same chunks: no re-index for flipping it.
+    assert base.index_key() == Settings.load(home=tmp_path, **{"parsing.parse_ahead": False}).index_key()
 
 
 def test_drop_contained_keeps_the_first_of_duplicates():

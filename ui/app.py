@@ -118,11 +118,11 @@ def run_ingest(job: IngestJob) -> None:
         st.rerun()
 
 
-def ingest_report(service: MMQA, sources: list[Path | str]) -> IngestJob:
-    """A job ingesting ``sources``."""
+def ingest_report(service: MMQA, sources: list[Path | str] | None) -> IngestJob:
+    """A job ingesting ``sources`` (None: rebuilding the papers of an index built under other settings)."""
 
     def job(observer: webview.ProgressObserver) -> tuple[str, list[str]]:
-        report = service.ingest(sources, observer=observer)
+        report = service.rebuild(observer=observer) if sources is None else service.ingest(sources, observer=observer)
         failures = [f"skipped {Path(f.path).name}: {f.reason}" for f in report.failed]
         return f"Ingest finished: {report.summary()}", failures
 
@@ -156,6 +156,12 @@ def ingest_panel(service: MMQA, status: dict[str, Any]) -> None:
                 run_ingest(ingest_report(service, sources))
             else:
                 st.warning("Give a PDF file or folder, or upload a PDF.")
+    earlier = status.get("earlier_index")
+    if earlier:
+        missing = len(earlier["papers_not_in_current"])
+        if st.button(f"Rebuild {missing} papers from an earlier index", key="rebuild", type="primary",
+                     help="Indexed by an earlier mmqa version or other settings: read their PDFs again"):  # fmt: skip
+            run_ingest(ingest_report(service, None))
     if status["papers"]:
         if st.button("Re-ingest indexed papers", key="reingest", help="Changed files are re-indexed, the rest skipped"):
             run_ingest(ingest_report(service, [p["source_path"] for p in status["papers"]]))
@@ -184,7 +190,16 @@ def sidebar(service: MMQA, status: dict[str, Any]) -> tuple[SearchFilter, str, i
 
 
 def empty_state(service: MMQA, status: dict[str, Any]) -> None:
-    """Nothing indexed yet: say how to ingest, and offer to do it here."""
+    """Nothing indexed yet: say how to ingest (or rebuild an earlier index), and offer to do it here."""
+    earlier = status.get("earlier_index")
+    if earlier:
+        st.info(
+            f"**Nothing is indexed with the current settings**, but {len(earlier['papers_not_in_current'])} "
+            "papers are in an index built by an earlier mmqa version or other settings: rebuild it below "
+            f"(or run `mmqa ingest --rebuild`). Data home: `{status['home']}`"
+        )
+        ingest_panel(service, status)
+        return
     st.info(
         "**Nothing is indexed yet.** In a terminal run `mmqa ingest ../shared/corpus/pdfs` (any folder of PDFs) "
         "or `mmqa ingest` (the default corpus from arXiv), or give a folder or upload a PDF below. "

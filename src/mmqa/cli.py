@@ -95,6 +95,13 @@ def ingest(
             "--survey", help="Ingest this survey (arxiv:ID), resolve its bibliography, ingest the papers it cites."
         ),
     ] = None,
+    rebuild: Annotated[
+        bool,
+        typer.Option(
+            "--rebuild",
+            help="Index again the papers of an index built by an earlier mmqa version or other settings.",
+        ),
+    ] = False,
     home: HomeOpt = None,
     json_out: JsonOpt = False,
     verbose: VerboseOpt = False,
@@ -103,11 +110,13 @@ def ingest(
     from mmqa.console import IngestProgressView, print_ingest_report, print_survey_ingest
 
     service = _service(home, verbose)
-    if sources and survey:
-        raise MMQAError("give papers to ingest or --survey arxiv:ID, not both")
+    if sum((bool(sources), survey is not None, rebuild)) > 1:
+        raise MMQAError("give one of: papers to ingest, --survey arxiv:ID, --rebuild")
     outcome = None
     with IngestProgressView(enabled=not json_out) as view:
-        if sources:
+        if rebuild:
+            report = service.rebuild(observer=view)
+        elif sources:
             report = service.ingest(list(sources), observer=view, from_dir=from_dir)
         else:
             outcome = service.ingest_survey(survey, observer=view, from_dir=from_dir, survey_only=survey_only)

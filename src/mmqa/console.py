@@ -225,6 +225,12 @@ def print_status(info: dict[str, Any]) -> None:
     console = out_console()
     console.print(f"index: {escape(info['home'])} (collection {info['collection']})")
     console.print(f"embedding model: {info['embedding_model']}; answers: {info['answer_backend']}")
+    earlier = info.get("earlier_index")
+    if earlier:
+        console.print(
+            f"[yellow]{len(earlier['papers_not_in_current'])} papers are only in an index built by an earlier "
+            f"mmqa version or other settings ({earlier['index_key']}): `mmqa ingest --rebuild` indexes them again[/]"
+        )
     if not info["papers"]:
         console.print("nothing indexed yet: run `mmqa ingest PATH`")
         return

@@ -344,11 +344,60 @@ class MMQA:
     def _ready_manifest(self) -> Manifest:
         manifest = self.manifest()
         if not manifest.papers:
+            earlier = self.earlier_index()
+            if earlier is not None:
+                n = len(earlier.papers)
+                raise EmptyIndexError(
+                    f"nothing is indexed with the current settings in {self.settings.home}, but "
+                    f"{n} {'paper is' if n == 1 else 'papers are'} in an index built by an earlier mmqa version "
+                    f"or other settings ({earlier.index_key}): run `mmqa ingest --rebuild` to index "
+                    f"{'it' if n == 1 else 'them'} again"
+                )
             raise EmptyIndexError(
                 f"nothing is indexed yet in {self.settings.home}: run `mmqa ingest` for the default corpus "
                 "(the survey and the papers it cites) or `mmqa ingest PATH` with PDFs or a folder"
             )
         return manifest
+
+    def earlier_index(self) -> Manifest | None:
+        """The newest index in this home built under other settings (another parser version, chunker or
+        embedder) that holds papers missing from the current one; None when there is none."""
+        current = set(self.manifest().papers)
+        found: list[tuple[float, Manifest]] = []
+        for path in (self.settings.home / "index").glob("*/manifest.json"):
+            if path.parent.name == self.index_key:
+                continue
+            try:
+                manifest = Manifest.load(path)
+            except MMQAError:
+                continue  # a damaged old manifest: nothing to offer from it
+            if set(manifest.papers) - current:
+                found.append((path.stat().st_mtime, manifest))
+        return max(found, key=lambda pair: pair[0])[1] if found else None
+
+    def rebuild(self, observer: IngestObserver | None = None) -> IngestReport:
+        """Index again, under the current settings, the papers of the newest index built under other settings.
+
+        Each paper is read from the PDF it was ingested from (arXiv papers whose file is gone are fetched
+        again); surveys stay surveys. The earlier index is left as it was.
+        """
+        from mmqa.acquire.arxiv import is_arxiv_id
+
+        earlier = self.earlier_index()
+        if earlier is None:
+            raise MMQAError(f"nothing to rebuild in {self.settings.home}: no index built under other settings")
+        records = sorted(earlier.papers.values(), key=lambda r: (not r.survey, r.doc_id))
+        sources: list[Path | str] = [
+            f"arxiv:{r.doc_id}{r.version}"
+            if not Path(r.source_path).exists() and is_arxiv_id(r.doc_id)
+            else Path(r.source_path)
+            for r in records
+        ]
+        report = self.ingest(sources, observer)
+        for record in records:
+            if record.survey:
+                self._mark_survey(record.doc_id)
+        return report
 
     def default_survey(self, manifest: Manifest | None = None) -> str:
         """The doc id of the survey: one ingested as a survey, else the corpus file's if it is indexed."""
@@ -524,8 +573,10 @@ class MMQA:
         return {r.doc_id: r.section_objects() for r in records}
 
     def status(self) -> dict[str, Any]:
-        """What is indexed and where: papers, versions, chunk counts, models, location."""
+        """What is indexed and where: papers, versions, chunk counts, models, location, and papers of an
+        index built under other settings that ``rebuild`` would bring over."""
         manifest = self.manifest()
+        earlier = self.earlier_index()
         papers = [
             {
                 "doc_id": r.doc_id,
@@ -551,4 +602,8 @@ class MMQA:
             "answer_backend": self.settings.llm_settings.model or "extractive",
             "papers": papers,
             "total_chunks": sum(p["chunks"] for p in papers),
-        }
+            "earlier_index": None if earlier is None else {
+                "index_key": earlier.index_key,
+                "papers_not_in_current": sorted(set(earlier.papers) - {p["doc_id"] for p in papers}),
+            },
+        }  # fmt: skip

@@ -233,7 +233,8 @@ class Settings(BaseSettings):
 
         payload = {
             "parser": PARSER_VERSION,
-            "parsing": self.parsing.model_dump(),
+            # parse_ahead only changes when a PDF is parsed, not what comes out.
+            "parsing": self.parsing.model_dump(exclude={"parse_ahead"}),
             "chunking": self.chunking.model_dump(),
             "embedding": {"model": self.embedding.model, "max_seq_length": self.embedding.max_seq_length},
         }

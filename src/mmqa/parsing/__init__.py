@@ -19,7 +19,7 @@ from mmqa.parsing.text import find_arxiv_stamp, strip_arxiv_stamp
 from mmqa.schema import PageText, Paper
 from mmqa.settings import ParsingSettings
 
-PARSER_VERSION = "2"
+PARSER_VERSION = "3"
 
 _ARXIV_NAME = re.compile(r"^(\d{4}\.\d{4,5})(v\d+)?$")
 _DEFINED_ACRONYM = re.compile(r"\(([A-Z][A-Za-z0-9-]*[A-Z][A-Za-z0-9-]*)\)")
@@ -39,17 +39,42 @@ class ParsedPaper:
         self.texts = texts
 
 
+_DIGITS = re.compile(r"\d+")
+_EDGE_LINES = 2  # lines at the top and at the bottom of a page where running heads and feet sit
+
+
+def _edge_indices(lines: list[str]) -> set[int]:
+    """Indices of the first and last ``_EDGE_LINES`` non-empty lines of a page."""
+    filled = [i for i, x in enumerate(lines) if x.strip()]
+    return {*filled[:_EDGE_LINES], *filled[-_EDGE_LINES:]}
+
+
 def _strip_furniture(page_lines: list[list[str]]) -> list[list[str]]:
-    """Blank running headers/footers, page numbers and the arXiv stamp (line indices are kept)."""
-    counts = Counter(line for lines in page_lines for line in {x.strip() for x in lines if x.strip()})
-    repeated = {line for line, n in counts.items() if len(page_lines) >= 4 and n >= max(3, 0.4 * len(page_lines))}
+    """Blank running headers/footers, page numbers and the arXiv stamp (line indices are kept).
+
+    A line is furniture when it repeats on at least 40 % of the pages (3 at least). At the top and
+    bottom of a page the comparison ignores numbers, so a running head that carries the page number
+    ('DINO: DETR with Improved DeNoising Anchor Boxes 7', '4 H. Zhang, F. Li, et al.') is found too;
+    elsewhere it does not, or a table row like 'ViT-L/16' repeated in several tables would go.
+    """
+    pages = len(page_lines)
+
+    def frequent(counts: Counter[str]) -> set[str]:
+        return {line for line, n in counts.items() if pages >= 4 and n >= max(3, 0.4 * pages)}
+
+    exact = frequent(Counter(x for lines in page_lines for x in {y.strip() for y in lines if y.strip()}))
+    masked = frequent(
+        Counter(m for lines in page_lines for m in {_DIGITS.sub("#", lines[i].strip()) for i in _edge_indices(lines)})
+    )
     cleaned: list[list[str]] = []
     for lines in page_lines:
         out = []
-        last_content = max((i for i, x in enumerate(lines) if x.strip()), default=-1)
+        edges = _edge_indices(lines)
+        last_content = max(edges, default=-1)
         for i, line in enumerate(lines):
             text = line.strip()
-            if text in repeated or (i == last_content and text.isdigit() and len(text) <= 4):
+            running = i in edges and _DIGITS.sub("#", text) in masked
+            if text in exact or running or (i == last_content and text.isdigit() and len(text) <= 4):
                 out.append("")
             else:
                 out.append(strip_arxiv_stamp(line).strip())
