@@ -85,10 +85,16 @@ def free_port() -> int:
 
 
 def run_cli(
-    home: Path, *args: str, timeout: float = 300, env: dict[str, str] | None = None
+    home: Path, *args: str, timeout: float = 300, env: dict[str, str] | None = None, stdin: str | None = None
 ) -> subprocess.CompletedProcess:
-    """Run ``mmqa`` in a new process against ``home`` (sharing the session's model cache), with extra ``env``."""
+    """Run ``mmqa`` in a new process against ``home`` (sharing the session's model cache), with extra ``env``
+    and ``stdin`` typed in."""
     env = {**os.environ, "MMQA_HOME": str(home), **(env or {})}
     return subprocess.run(
-        [sys.executable, "-m", "mmqa.cli", *args], capture_output=True, text=True, env=env, timeout=timeout
+        [sys.executable, "-m", "mmqa.cli", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=timeout,
+        input=stdin,
     )

@@ -43,6 +43,19 @@ def test_ask_human_output(indexed):
     assert re.search(r"^\[1\] ViT \(2010\.11929\) §[\dA-Z.]+ .+, pp?\. \d+", proc.stdout, re.M), proc.stdout
 
 
+def test_chat_keeps_its_scope_and_survives_a_bad_question(indexed):
+    home = indexed.settings.home
+    typed = "What do they do with image patches?\n/exit\n"
+    proc = run_cli(home, "chat", "--doc", "2010.11929", stdin=typed)
+    assert proc.returncode == 0, proc.stderr
+    assert re.search(r"^\[1\] ViT \(2010\.11929\)", proc.stdout, re.M), proc.stdout
+    assert "Attention Is All You Need" not in proc.stdout
+    # --scope survey with no survey indexed: one readable error for that question, then the chat goes on.
+    proc = run_cli(home, "chat", "--scope", "survey", stdin="What is attention?\n/exit\n")
+    assert proc.returncode == 0, proc.stderr
+    assert re.search(r"^mmqa: the survey \S+ is not indexed", proc.stderr, re.M), proc.stderr
+
+
 def test_status_and_sections(indexed):
     proc = run_cli(indexed.settings.home, "status", "--json")
     assert proc.returncode == 0, proc.stderr

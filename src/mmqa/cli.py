@@ -173,6 +173,8 @@ def chat(
     section: SectionOpt = None,
     llm: LLMOpt = None,
     base_url: BaseUrlOpt = None,
+    cited_by: CitedByOpt = None,
+    scope: ScopeOpt = None,
     home: HomeOpt = None,
     verbose: VerboseOpt = False,
 ) -> None:
@@ -180,7 +182,8 @@ def chat(
     from mmqa.chat import ChatSession
     from mmqa.console import err_console, stream_answer
 
-    session = ChatSession(_service(home, verbose, llm=llm, llm_base_url=base_url), k=k, filters=_filters(doc, section))
+    service = _service(home, verbose, llm=llm, llm_base_url=base_url)
+    session = ChatSession(service, k=k, filters=_filters(doc, section, cited_by, scope))
     err_console().print("[dim]Ask about the papers; follow-ups use earlier answers. /reset forgets, /exit ends.[/]")
     while True:
         try:
