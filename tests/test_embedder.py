@@ -28,7 +28,23 @@ def test_onnx_vectors_match_sentence_transformers(tmp_path):
     cosines = np.sum(a * b, axis=1)
     assert np.all(1 - cosines <= 1e-4), cosines
     assert np.allclose(np.linalg.norm(a, axis=1), 1.0, atol=1e-5)
-    assert list((tmp_path / "models").glob("minilm-*.onnx"))  # cached for the next process
+    exported = list((tmp_path / "models").glob("minilm-*.onnx"))
+    assert exported  # cached for the next process
+    import onnx
+
+    ops = {node.op_type for node in onnx.load(str(exported[0])).graph.node}
+    assert {"Attention", "SkipLayerNormalization"} <= ops  # onnxruntime's fused kernels, not MatMul/Softmax
+
+
+def test_batches_follow_word_pieces_not_characters():
+    embedder = Embedder(EmbeddingSettings(backend="onnx"))
+    texts = [
+        "Trained on a large collection of English text for a very long time.",  # 67 characters, 14 pieces
+        "94.67±0.15 96.62±0.23 99.68±0.02",  # a table row: 32 characters, 21 pieces
+        "ViT",
+    ]
+    assert len(texts[1]) < len(texts[0])
+    assert embedder._length_order(texts) == [2, 0, 1]
 
 
 def test_query_path_does_not_import_torch(tmp_path):
