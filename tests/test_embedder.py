@@ -8,6 +8,7 @@ import sys
 import numpy as np
 
 from mmqa.index.embedder import Embedder
+from mmqa.index.onnx_model import model_fingerprint, onnx_path
 from mmqa.settings import EmbeddingSettings
 
 TEXTS = [
@@ -20,6 +21,9 @@ TEXTS = [
 
 def test_onnx_vectors_match_sentence_transformers(tmp_path):
     onnx = Embedder(EmbeddingSettings(backend="onnx"), tmp_path / "models")
+    stale = tmp_path / "models" / f"minilm-{model_fingerprint(onnx.model_dir)}.onnx"  # an export version-1 graph
+    stale.parent.mkdir()
+    stale.write_bytes(b"old")
     torch = Embedder(EmbeddingSettings(backend="torch"))
     a = onnx.embed(TEXTS)
     b = torch.embed(TEXTS)
@@ -29,7 +33,7 @@ def test_onnx_vectors_match_sentence_transformers(tmp_path):
     assert np.all(1 - cosines <= 1e-4), cosines
     assert np.allclose(np.linalg.norm(a, axis=1), 1.0, atol=1e-5)
     exported = list((tmp_path / "models").glob("minilm-*.onnx"))
-    assert exported  # cached for the next process
+    assert exported == [onnx_path(tmp_path / "models", onnx.model_dir)]  # cached for the next; the stale one gone
     import onnx
 
     ops = {node.op_type for node in onnx.load(str(exported[0])).graph.node}

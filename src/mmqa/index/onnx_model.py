@@ -27,8 +27,13 @@ _CHECK_TEXTS = [
 
 
 def model_fingerprint(model_dir: Path) -> str:
-    """A short hash of the model's config and the head of its weights (identifies the export)."""
-    digest = hashlib.sha256(EXPORT_VERSION.encode())
+    """A short hash of the model's config and the head of its weights.
+
+    It names the model, not the export: the embedding cache is keyed by it, and every export (like
+    torch) gives the same vectors. The "1" salt is the first export version's, kept so that caches
+    written since then stay valid.
+    """
+    digest = hashlib.sha256(b"1")
     digest.update((model_dir / "config.json").read_bytes())
     weights = model_dir / "model.safetensors"
     if weights.exists():
@@ -39,8 +44,8 @@ def model_fingerprint(model_dir: Path) -> str:
 
 
 def onnx_path(cache_dir: Path, model_dir: Path) -> Path:
-    """Where the exported graph of ``model_dir`` lives."""
-    return cache_dir / f"minilm-{model_fingerprint(model_dir)}.onnx"
+    """Where the exported graph of ``model_dir`` lives (a new export version gets a new file)."""
+    return cache_dir / f"minilm-{model_fingerprint(model_dir)}-e{EXPORT_VERSION}.onnx"
 
 
 class OnnxEncoder:
@@ -126,6 +131,9 @@ def export_onnx(model_dir: Path, target: Path, reference) -> bool:
             tmp.unlink(missing_ok=True)
             return False
         os.replace(tmp, target)
+        for stale in target.parent.glob(f"minilm-{model_fingerprint(model_dir)}*.onnx"):
+            if stale != target:
+                stale.unlink(missing_ok=True)  # an earlier export version's graph
         return True
     except Exception as exc:  # any exporter failure just means we keep using torch
         log.warning("ONNX export failed (%s); using sentence-transformers on torch", exc)
