@@ -95,6 +95,14 @@ def test_identity_title_and_short_name(parsed):
     assert parsed("2205.01068").paper.version == "v1"
 
 
+def test_aliases_are_the_names_a_paper_gives_itself(parsed):
+    assert parsed("1706.03762").paper.aliases == ["Attention Is All You Need", "Transformer"]  # "..., the Transformer,"
+    assert "Vision Transformer" in parsed("2010.11929").paper.aliases
+    assert parsed("2204.02311").paper.aliases == ["PaLM", "Pathways Language Model"]
+    assert parsed("2205.01068").paper.aliases == ["OPT", "Open Pre-trained Transformers"]
+    assert parsed("2203.03605").paper.aliases == ["DINO"]
+
+
 def test_chunks_fit_the_embedder_and_stay_in_their_section(parsed, chunker):
     counter = chunker.counter
     for name in ("2010.11929", "1512.03385", "2203.03605"):

@@ -79,3 +79,30 @@ def test_bm25_returns_no_zero_score_padding(indexed):
     assert hits and len(hits) < 50
     assert all(score > 0 for _, score in hits)
     assert indexed.bm25.search("zzzqqqxxyy", 10) == []
+
+
+def test_a_paper_named_by_what_it_calls_its_model_ranks_first(indexed):
+    # 1706.03762 is titled "Attention Is All You Need" and proposes "the Transformer"; ViT's passages
+    # say "Transformer" far more often. The alias read from the abstract routes the question.
+    question = "How does the Transformer inject information about token order?"
+    assert "Transformer" in indexed.manifest().papers["1706.03762"].aliases
+    assert indexed.search(question, 3).passages[0].doc_id == "1706.03762"
+    retrieval = indexed.settings.retrieval
+    try:
+        retrieval.named_paper_bonus = 0.0
+        assert indexed.search(question, 3).passages[0].doc_id == "2010.11929"  # what the prior corrects
+    finally:
+        retrieval.named_paper_bonus = type(retrieval)().named_paper_bonus
+
+
+def test_an_acronym_question_gets_the_definition_first(indexed):
+    top = indexed.search("What does DINO stand for?", 3).passages[0]
+    assert (top.doc_id, top.meta["page_start"]) == ("2203.03605", 1)  # the abstract, where it is first spelled out
+    assert "DINO (DETR with Improved deNoising anchOr boxes)" in top.text
+
+
+def test_a_table_question_gets_a_table_of_the_paper_in_question(indexed):
+    question = "In the ResNet paper's table of architectures, how many FLOPs does the 152-layer model need?"
+    top = indexed.search(question, 3).passages[0]
+    assert top.doc_id == "1512.03385"  # not PaLM's architecture table, which scores higher than ResNet's
+    assert "Table 1" in top.text and "11.3" in top.text, top.text

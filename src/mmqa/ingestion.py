@@ -245,6 +245,7 @@ class Ingestor:
             doc_id=paper.doc_id,
             title=paper.title,
             short_name=paper.short_name,
+            aliases=paper.aliases,
             version=paper.version,
             sha256=paper.sha256,
             source_path=paper.source_path,

@@ -67,6 +67,7 @@ class Paper:
     has_outline: bool
     has_page_labels: bool
     lost_pages: list[int] = field(default_factory=list)
+    aliases: list[str] = field(default_factory=list)  # names it goes by: 'Transformer', 'ViT', 'Vision Transformer'
 
 
 @dataclass

@@ -582,6 +582,7 @@ class MMQA:
                 "doc_id": r.doc_id,
                 "title": r.title,
                 "short_name": r.short_name,
+                "aliases": r.names(),
                 "version": r.version,
                 "sha256": r.sha256,
                 "pages": r.pages,

@@ -85,6 +85,11 @@ class RetrievalSettings(BaseModel):
     rrf_k: int = Field(60, description="Reciprocal-rank-fusion constant (fusion='rrf').")
     dense_weight: float = Field(0.6, ge=0, le=1, description="Dense share of the fused score; BM25 gets the rest.")
     max_per_section: int = Field(2, description="Results from one section before others get a turn.")
+    named_paper_bonus: float = Field(
+        0.25, ge=0, le=1,
+        description="Added to the fused score (as a share of the best) of passages from a paper the question "
+        "names ('the Transformer', 'ViT'); 0 turns it off.",
+    )
 
 
 class AnswerSettings(BaseModel):

@@ -33,6 +33,11 @@ class PaperRecord:
     lost_pages: list[int] = field(default_factory=list)
     references: list[dict[str, Any]] = field(default_factory=list)  # the bibliography (Reference.to_dict())
     survey: bool = False  # ingested as a survey (`mmqa ingest --survey`): its references are the cited set
+    aliases: list[str] = field(default_factory=list)  # names the paper gives itself (parsing.names)
+
+    def names(self) -> list[str]:
+        """What a question may call this paper; records written before aliases existed have only the short name."""
+        return self.aliases or [self.short_name]
 
     def section_objects(self) -> list[Section]:
         """The section tree as Section objects."""

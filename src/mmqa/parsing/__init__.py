@@ -7,6 +7,7 @@ from collections import Counter
 from pathlib import Path
 
 from mmqa.parsing.chunker import SectionText, section_text
+from mmqa.parsing.names import paper_aliases, short_name
 from mmqa.parsing.pdf import RawPdf, read_pdf
 from mmqa.parsing.sections import (
     Marker,
@@ -22,7 +23,6 @@ from mmqa.settings import ParsingSettings
 PARSER_VERSION = "3"
 
 _ARXIV_NAME = re.compile(r"^(\d{4}\.\d{4,5})(v\d+)?$")
-_DEFINED_ACRONYM = re.compile(r"\(([A-Z][A-Za-z0-9-]*[A-Z][A-Za-z0-9-]*)\)")
 _RUN_IN_ABSTRACT = re.compile(r"^(Abstract)\s*[.:\u2014\u2013-]\s*(\S.*)$", re.IGNORECASE)
 _CONTENTS = re.compile(r"^(table of )?contents$", re.IGNORECASE)
 _DOT_LEADER_ENTRY = re.compile(r"(\.\s?){4,}\s*\d{1,3}$")
@@ -143,18 +143,6 @@ def _title(raw: RawPdf, first_page: list[str]) -> str:
     return title
 
 
-def _short_name(title: str, front_text: str) -> str:
-    """'PaLM' from 'PaLM: Scaling ...'; 'ViT' from '... Vision Transformer (ViT)' in the abstract."""
-    head = title.split(":", 1)[0].strip()
-    if ":" in title and len(head.split()) <= 2:
-        return head
-    match = _DEFINED_ACRONYM.search(front_text)
-    if match:
-        return match.group(1)
-    words = title.split()
-    return title if len(words) <= 6 else " ".join(words[:4]) + "…"
-
-
 def _markers(page_lines: list[list[str]], raw: RawPdf, settings: ParsingSettings) -> tuple[list[Marker], bool]:
     if len(raw.outline) >= settings.min_outline_entries:
         return add_unnumbered(page_lines, markers_from_outline(page_lines, raw.outline)), True
@@ -190,10 +178,13 @@ def parse_pdf(path: Path, settings: ParsingSettings) -> ParsedPaper:
 
     doc_id, version = _identity(raw)
     title = _title(raw, raw.page_lines[0] if raw.page_lines else [])
+    front_text = texts[0].text[:3000] if texts else ""
+    short = short_name(title, front_text)
     paper = Paper(
         doc_id=doc_id,
         title=title,
-        short_name=_short_name(title, texts[0].text[:3000] if texts else ""),
+        short_name=short,
+        aliases=paper_aliases(title, short, front_text),
         version=version,
         source_path=str(path.resolve()),
         sha256=raw.sha256,

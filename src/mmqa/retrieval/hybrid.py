@@ -7,8 +7,17 @@ import numpy as np
 from mmqa.index.bm25 import BM25Index
 from mmqa.index.manifest import Manifest
 from mmqa.index.store import ChunkStore, StoredChunk
+from mmqa.parsing.names import asked_acronym, defines
 from mmqa.retrieval.filters import SearchFilter
 from mmqa.retrieval.fusion import convex_fusion, diversify, drop_contained, reciprocal_rank_fusion
+from mmqa.retrieval.priors import (
+    boost,
+    definitions_first,
+    first_holding,
+    holds_exhibit,
+    named_papers,
+    referenced_exhibit,
+)
 from mmqa.schema import Passage
 from mmqa.settings import RetrievalSettings
 
@@ -18,7 +27,10 @@ class HybridRetriever:
 
     Candidates are the union of three top lists: nearest chunks, chunks of the nearest sentences,
     and BM25. Every candidate then gets *both* scores before fusion: dense = the closer of its
-    whole-chunk vector and its best sentence; lexical = its BM25 score.
+    whole-chunk vector and its best sentence; lexical = its BM25 score. The wording of the question
+    then adjusts the fused ranking (``retrieval.priors``): passages of a paper it names get a bonus, a
+    question pointing at a table or figure gets the best passage holding one first, and a question
+    asking what an acronym stands for gets the passages that spell it out first.
     """
 
     def __init__(self, settings: RetrievalSettings, store: ChunkStore, bm25: BM25Index, manifest: Manifest) -> None:
@@ -27,6 +39,8 @@ class HybridRetriever:
         self.bm25 = bm25
         self.manifest = manifest
         self.live_ids = manifest.live_chunk_ids()
+        self.doc_of = {cid: doc for doc, record in manifest.papers.items() for cid in record.chunk_ids}
+        self.paper_names = {doc: record.names() for doc, record in manifest.papers.items()}
 
     def corpus_mentions(self, name: str, depth: int = 30) -> bool:
         """Does any indexed passage name ``name``? (BM25 finds candidates; the text decides.)"""
@@ -56,7 +70,13 @@ class HybridRetriever:
         # still hold a replaced version's chunks, which readers must not see.
         lexical_hits = [(e, s) for e, s in self.bm25.top(all_bm25, n, mask) if e.chunk_id in self.live_ids]
 
-        candidates = list(dict.fromkeys([*chunk_sim, *sentence_sim, *(e.chunk_id for e, _ in lexical_hits)]))
+        acronym = asked_acronym(query)
+        # Where an acronym is spelled out need not look like the question: BM25 on the acronym alone finds it.
+        spelled = [e.chunk_id for e, _ in self.bm25.top(self.bm25.scores(acronym), n, mask)] if acronym else []
+        candidates = list(dict.fromkeys([
+            *chunk_sim, *sentence_sim, *(e.chunk_id for e, _ in lexical_hits),
+            *(cid for cid in spelled if cid in self.live_ids),
+        ]))  # fmt: skip
         chunk_sim.update(self.store.similarities([c for c in candidates if c not in chunk_sim], query_vector))
         dense = {c: max(chunk_sim.get(c, -1.0), sentence_sim.get(c, -1.0)) for c in candidates}
         position = self.bm25.positions()
@@ -72,10 +92,32 @@ class HybridRetriever:
         else:
             fused = convex_fusion(dense, lexical, self.settings.dense_weight)
 
+        named = named_papers(query, self.paper_names)
+        if named:
+            fused = boost(fused, lambda cid: self.doc_of.get(cid) in named, self.settings.named_paper_bonus)
+
         by_id: dict[str, StoredChunk] = {c.chunk_id: c for c in chunk_hits}
-        by_id.update({c.chunk_id: c for c in self.store.get([cid for cid, _ in fused[: 4 * k] if cid not in by_id])})
+        wanted = fused if acronym else fused[: 4 * k]  # the definitions may rank anywhere: read every text
+        by_id.update({c.chunk_id: c for c in self.store.get([cid for cid, _ in wanted if cid not in by_id])})
+        order = [cid for cid, _ in fused if cid in by_id]
+        exhibit = referenced_exhibit(query)
+        if exhibit and order:
+            # "the table" is one of the paper the question is about: the one it names, else the top result's.
+            about = named or {self.doc_of[order[0]]}
+            order = first_holding(
+                order,
+                lambda cid: self.doc_of[cid] in about
+                and holds_exhibit(exhibit, str(by_id[cid].meta.get("figure", "")), by_id[cid].text),
+            )
+        if acronym:
+            order = definitions_first(
+                order,
+                lambda cid: defines(acronym, by_id[cid].text),
+                self.doc_of.__getitem__,
+                lambda cid: (int(by_id[cid].meta.get("page_start", 0)), int(by_id[cid].meta.get("chunk_index", 0))),
+            )
         ranked = diversify(
-            drop_contained([cid for cid, _ in fused if cid in by_id], lambda cid: by_id[cid].text),
+            drop_contained(order, lambda cid: by_id[cid].text),
             lambda cid: (by_id[cid].meta.get("doc_id"), by_id[cid].meta.get("section")),
             self.settings.max_per_section,
         )

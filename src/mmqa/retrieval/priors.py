@@ -1,0 +1,89 @@
+"""What the wording of a question says about where its answer is, beyond word and vector similarity.
+
+- A question that names a paper ("Why did the Transformer authors ...") is about that paper: its
+  passages get a bonus. Papers are named by the aliases read from their front matter at ingest
+  (``parsing.names``), so "the Transformer" finds "Attention Is All You Need".
+- A question that asks what an acronym stands for is answered where the acronym is spelled out:
+  those passages come first, and of a paper's, the earliest (the definition, not a later reminder).
+- A question that points at a table or figure ("In ViT's comparison table ...", "Table 3") is answered
+  by the table itself, whose rows embed poorly: the best-ranked passage of the paper in question that
+  holds such a caption (the caption chunk, or running text that contains the table and its caption)
+  comes first.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Hashable, Mapping, Sequence
+
+_EXHIBIT_REFERENCE = re.compile(r"\b(?P<kind>[Tt]ables?|[Ff]igures?|Fig\.)(?:\s+(?P<n>[A-Z]?\.?\d{1,2})\b)?")
+# A name counts when it stands as a word: "ViT-B/16" names ViT, "Transformer-based" names no paper.
+_NAME_END = r"(?![\w]|-(?:based|like|style|type)\b)"
+
+
+def named_papers(question: str, names: Mapping[str, Sequence[str]]) -> set[str]:
+    """The papers (doc ids) that ``question`` names by one of their ``names``; longer names win, so
+    "Vision Transformer" names ViT and not the Transformer. Matching is case-sensitive."""
+    by_length = sorted(((name, doc) for doc, aliases in names.items() for name in aliases if name),
+                       key=lambda pair: -len(pair[0]))  # fmt: skip
+    taken: list[tuple[int, int]] = []
+    found: set[str] = set()
+    for name, doc in by_length:
+        for match in re.finditer(rf"(?<![\w-]){re.escape(name)}{_NAME_END}", question):
+            if any(start <= match.start() < end or start < match.end() <= end for start, end in taken):
+                continue
+            taken.append(match.span())
+            found.add(doc)
+    return found
+
+
+def boost(fused: Sequence[tuple[Hashable, float]], chosen: Callable[[Hashable], bool], bonus: float):
+    """Add ``bonus`` (a share of the best fused score, so it means the same under any fusion) to the
+    scores of the ``chosen`` items, and re-sort. Best first."""
+    if not fused or bonus <= 0:
+        return list(fused)
+    step = bonus * max(score for _, score in fused)
+    rescored = [(item, score + step if chosen(item) else score) for item, score in fused]
+    return sorted(rescored, key=lambda pair: pair[1], reverse=True)
+
+
+def definitions_first(
+    ranked: Sequence[Hashable], defining: Callable[[Hashable], bool], paper_of: Callable[[Hashable], Hashable],
+    position_of: Callable[[Hashable], tuple[int, int]],
+) -> list[Hashable]:
+    """Move the ``defining`` items to the front: papers in the order their best definition ranks,
+    and within a paper in reading order (``position_of``: page, chunk index). The rest keep their order."""
+    definers = [item for item in ranked if defining(item)]
+    paper_rank: dict[Hashable, int] = {}
+    for item in definers:
+        paper_rank.setdefault(paper_of(item), len(paper_rank))
+    definers.sort(key=lambda item: (paper_rank[paper_of(item)], position_of(item)))
+    chosen = set(definers)
+    return definers + [item for item in ranked if item not in chosen]
+
+
+def referenced_exhibit(question: str) -> tuple[str, str | None] | None:
+    """('Table', '2') for "... in Table 2", ('Table', None) for "in ViT's comparison table", else None."""
+    match = _EXHIBIT_REFERENCE.search(question)
+    if not match:
+        return None
+    kind = "Figure" if match.group("kind").lower().startswith("fig") else "Table"
+    return kind, match.group("n")
+
+
+def holds_exhibit(exhibit: tuple[str, str | None], figure: str, text: str) -> bool:
+    """Does a passage hold the exhibit: is it its caption chunk (``figure`` = 'Table 2'), or running
+    text with the caption in it ('... Table 2: Comparison with ...')?"""
+    kind, number = exhibit
+    label = rf"{kind} {re.escape(number)}" if number else rf"{kind} [A-Z]?\.?\d{{1,2}}"
+    if figure and re.fullmatch(label, figure):
+        return True
+    return re.search(rf"\b{label}\s*[:.|]\s", text) is not None
+
+
+def first_holding(ranked: Sequence[Hashable], holds: Callable[[Hashable], bool]) -> list[Hashable]:
+    """Move the best-ranked item that ``holds`` to the front; the rest keep their order."""
+    best = next((item for item in ranked if holds(item)), None)
+    if best is None:
+        return list(ranked)
+    return [best, *(item for item in ranked if item != best)]
