@@ -1,4 +1,4 @@
-"""What a question's wording says about where the answer is: paper names, acronyms, tables (pure functions)."""
+"""What a question's wording says about where the answer is: paper names, acronyms, summaries (pure functions)."""
 
 from __future__ import annotations
 
@@ -6,10 +6,8 @@ from mmqa.parsing.names import asked_acronym, defines, paper_aliases, spells
 from mmqa.retrieval.priors import (
     boost,
     definitions_first,
-    first_holding,
-    holds_exhibit,
+    is_summary_section,
     named_papers,
-    referenced_exhibit,
 )
 
 NAMES = {
@@ -67,17 +65,9 @@ def test_definitions_come_first_in_reading_order_per_paper():
     assert order == ["abstract", "intro", "x-early", "x-late", "other"]
 
 
-def test_table_and_figure_references():
-    assert referenced_exhibit("In ViT's comparison table, how many core-days?") == ("Table", None)
-    assert referenced_exhibit("What does Table 2 report?") == ("Table", "2")
-    assert referenced_exhibit("as plotted in Fig. 3") == ("Figure", "3")
-    assert referenced_exhibit("How many heads?") is None
-    table = ("Table", None)
-    assert holds_exhibit(table, "", "VTAB 77.63 TPUv3-core-days 2.5k Table 2: Comparison with state of the art")
-    assert holds_exhibit(table, "Table 5", "Training efficiency for different models")
-    assert not holds_exhibit(table, "", "as shown in Table 2, ViT wins")  # a mention is not the table
-    assert not holds_exhibit(("Table", "3"), "Table 2", "")
-    ranked = ["text", "mention", "table", "caption"]
-    holds = {"table", "caption"}.__contains__
-    assert first_holding(ranked, holds) == ["table", "text", "mention", "caption"]
-    assert first_holding(ranked, lambda _: False) == ranked
+
+def test_summary_sections_and_demotion():
+    assert all(map(is_summary_section, ["Abstract", "Introduction", "Conclusions", "Conclusion."]))
+    assert not any(map(is_summary_section, ["Related Work", "Introduction to Attention", "Discussion"]))
+    fused = [("abstract", 1.0), ("body", 0.98), ("other", 0.5)]
+    assert [i for i, _ in boost(fused, lambda i: i == "abstract", -0.03)] == ["body", "abstract", "other"]

@@ -90,6 +90,11 @@ class RetrievalSettings(BaseModel):
         description="Added to the fused score (as a share of the best) of passages from a paper the question "
         "names ('the Transformer', 'ViT'); 0 turns it off.",
     )
+    summary_penalty: float = Field(
+        0.03, ge=0, le=1,
+        description="Taken off the fused score (as a share of the best) of abstract, introduction and "
+        "conclusion passages, so a body passage that says the same ranks first; 0 turns it off.",
+    )
 
 
 class AnswerSettings(BaseModel):

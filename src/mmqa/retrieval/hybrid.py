@@ -13,10 +13,8 @@ from mmqa.retrieval.fusion import convex_fusion, diversify, drop_contained, reci
 from mmqa.retrieval.priors import (
     boost,
     definitions_first,
-    first_holding,
-    holds_exhibit,
+    is_summary_section,
     named_papers,
-    referenced_exhibit,
 )
 from mmqa.schema import Passage
 from mmqa.settings import RetrievalSettings
@@ -28,9 +26,10 @@ class HybridRetriever:
     Candidates are the union of three top lists: nearest chunks, chunks of the nearest sentences,
     and BM25. Every candidate then gets *both* scores before fusion: dense = the closer of its
     whole-chunk vector and its best sentence; lexical = its BM25 score. The wording of the question
-    then adjusts the fused ranking (``retrieval.priors``): passages of a paper it names get a bonus, a
-    question pointing at a table or figure gets the best passage holding one first, and a question
-    asking what an acronym stands for gets the passages that spell it out first.
+    then adjusts the fused ranking (``retrieval.priors``): passages of a paper it names get a bonus,
+    abstract, introduction and conclusion passages a small penalty (a body passage that says the same
+    is the better citation), and a question asking what an acronym stands for gets the passages that
+    spell it out first.
     """
 
     def __init__(self, settings: RetrievalSettings, store: ChunkStore, bm25: BM25Index, manifest: Manifest) -> None:
@@ -41,6 +40,12 @@ class HybridRetriever:
         self.live_ids = manifest.live_chunk_ids()
         self.doc_of = {cid: doc for doc, record in manifest.papers.items() for cid in record.chunk_ids}
         self.paper_names = {doc: record.names() for doc, record in manifest.papers.items()}
+        self.summary_sections = {
+            (doc, section.number)
+            for doc, record in manifest.papers.items()
+            for section in record.section_objects()
+            if is_summary_section(section.title)
+        }
 
     def corpus_mentions(self, name: str, depth: int = 30) -> bool:
         """Does any indexed passage name ``name``? (BM25 finds candidates; the text decides.)"""
@@ -95,20 +100,18 @@ class HybridRetriever:
         named = named_papers(query, self.paper_names)
         if named:
             fused = boost(fused, lambda cid: self.doc_of.get(cid) in named, self.settings.named_paper_bonus)
+        if self.summary_sections:
+            entries = self.bm25.entries
+            in_summary = {
+                cid for cid in candidates
+                if cid in position and (self.doc_of.get(cid), entries[position[cid]].section) in self.summary_sections
+            }  # fmt: skip
+            fused = boost(fused, in_summary.__contains__, -self.settings.summary_penalty)
 
         by_id: dict[str, StoredChunk] = {c.chunk_id: c for c in chunk_hits}
         wanted = fused if acronym else fused[: 4 * k]  # the definitions may rank anywhere: read every text
         by_id.update({c.chunk_id: c for c in self.store.get([cid for cid, _ in wanted if cid not in by_id])})
         order = [cid for cid, _ in fused if cid in by_id]
-        exhibit = referenced_exhibit(query)
-        if exhibit and order:
-            # "the table" is one of the paper the question is about: the one it names, else the top result's.
-            about = named or {self.doc_of[order[0]]}
-            order = first_holding(
-                order,
-                lambda cid: self.doc_of[cid] in about
-                and holds_exhibit(exhibit, str(by_id[cid].meta.get("figure", "")), by_id[cid].text),
-            )
         if acronym:
             order = definitions_first(
                 order,

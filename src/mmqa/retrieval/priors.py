@@ -5,10 +5,8 @@
   (``parsing.names``), so "the Transformer" finds "Attention Is All You Need".
 - A question that asks what an acronym stands for is answered where the acronym is spelled out:
   those passages come first, and of a paper's, the earliest (the definition, not a later reminder).
-- A question that points at a table or figure ("In ViT's comparison table ...", "Table 3") is answered
-  by the table itself, whose rows embed poorly: the best-ranked passage of the paper in question that
-  holds such a caption (the caption chunk, or running text that contains the table and its caption)
-  comes first.
+- Abstract, introduction and conclusion restate the body's claims in brief; when a body passage scores
+  within a few per cent of such a restatement, the body passage is the better citation and ranks first.
 """
 
 from __future__ import annotations
@@ -16,7 +14,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Hashable, Mapping, Sequence
 
-_EXHIBIT_REFERENCE = re.compile(r"\b(?P<kind>[Tt]ables?|[Ff]igures?|Fig\.)(?:\s+(?P<n>[A-Z]?\.?\d{1,2})\b)?")
+_SUMMARY_TITLE = re.compile(r"abstract|introduction|conclusions?( and future work)?|summary|concluding remarks")
 # A name counts when it stands as a word: "ViT-B/16" names ViT, "Transformer-based" names no paper.
 _NAME_END = r"(?![\w]|-(?:based|like|style|type)\b)"
 
@@ -37,10 +35,15 @@ def named_papers(question: str, names: Mapping[str, Sequence[str]]) -> set[str]:
     return found
 
 
+def is_summary_section(title: str) -> bool:
+    """Abstract, introduction and conclusion restate what the body says in full."""
+    return _SUMMARY_TITLE.fullmatch(title.strip(" .:").lower()) is not None
+
+
 def boost(fused: Sequence[tuple[Hashable, float]], chosen: Callable[[Hashable], bool], bonus: float):
-    """Add ``bonus`` (a share of the best fused score, so it means the same under any fusion) to the
-    scores of the ``chosen`` items, and re-sort. Best first."""
-    if not fused or bonus <= 0:
+    """Add ``bonus`` (a share of the best fused score, so it means the same under any fusion; negative
+    to demote) to the scores of the ``chosen`` items, and re-sort. Best first."""
+    if not fused or bonus == 0:
         return list(fused)
     step = bonus * max(score for _, score in fused)
     rescored = [(item, score + step if chosen(item) else score) for item, score in fused]
@@ -61,29 +64,3 @@ def definitions_first(
     chosen = set(definers)
     return definers + [item for item in ranked if item not in chosen]
 
-
-def referenced_exhibit(question: str) -> tuple[str, str | None] | None:
-    """('Table', '2') for "... in Table 2", ('Table', None) for "in ViT's comparison table", else None."""
-    match = _EXHIBIT_REFERENCE.search(question)
-    if not match:
-        return None
-    kind = "Figure" if match.group("kind").lower().startswith("fig") else "Table"
-    return kind, match.group("n")
-
-
-def holds_exhibit(exhibit: tuple[str, str | None], figure: str, text: str) -> bool:
-    """Does a passage hold the exhibit: is it its caption chunk (``figure`` = 'Table 2'), or running
-    text with the caption in it ('... Table 2: Comparison with ...')?"""
-    kind, number = exhibit
-    label = rf"{kind} {re.escape(number)}" if number else rf"{kind} [A-Z]?\.?\d{{1,2}}"
-    if figure and re.fullmatch(label, figure):
-        return True
-    return re.search(rf"\b{label}\s*[:.|]\s", text) is not None
-
-
-def first_holding(ranked: Sequence[Hashable], holds: Callable[[Hashable], bool]) -> list[Hashable]:
-    """Move the best-ranked item that ``holds`` to the front; the rest keep their order."""
-    best = next((item for item in ranked if holds(item)), None)
-    if best is None:
-        return list(ranked)
-    return [best, *(item for item in ranked if item != best)]
