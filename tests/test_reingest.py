@@ -144,3 +144,19 @@ def test_kill_9_during_ingest_leaves_a_consistent_index(small_home, delay):
     assert reader.store.all_chunk_ids() == set(final.chunk_ids)
     assert reader.store.unreadable(final.chunk_ids) == set()  # every vector is back
     _consistent(reader)
+
+
+def test_reingest_reads_the_names_of_papers_indexed_before_aliases(small_home):
+    service, path = small_home
+    manifest_path = service.manifest_path
+    data = json.loads(manifest_path.read_text())
+    for record in data["papers"].values():
+        del record["aliases"]  # as written by the previous mmqa version
+    manifest_path.write_text(json.dumps(data))
+    assert service.manifest().papers["1512.03385"].names() == ["Deep Residual Learning for Image Recognition"]
+    chunks_before = service.store.count()
+
+    report = service.ingest([path])
+    assert [f.status for f in report.files] == ["unchanged"]
+    assert service.manifest().papers["1512.03385"].aliases == ["Deep Residual Learning for Image Recognition"]
+    assert service.store.count() == chunks_before  # names only: nothing re-embedded or re-stored

@@ -207,7 +207,8 @@ class Ingestor:
         try:
             check_pdf_file(path)
             hashes[path] = sha256_file(path)
-            if self._unchanged(hashes[path], manifest) is None:
+            record = self._unchanged(hashes[path], manifest)
+            if record is None or not record.aliases:
                 ahead.submit(path)
         except (InputError, OSError):
             pass  # reported when the file's turn comes
@@ -218,6 +219,9 @@ class Ingestor:
         check_pdf_file(path)
         record = self._unchanged(sha or sha256_file(path), manifest)
         if record is not None:
+            if not record.aliases:  # indexed before mmqa read the names a paper gives itself: read them now
+                record.aliases = ahead.take(path)[0].paper.aliases
+                manifest.save(self.manifest_path)
             return FileResult(str(path), "unchanged", record.doc_id, record.title, record.pages,
                               len(record.chunk_ids))  # fmt: skip
         timings: dict[str, float] = {}

@@ -41,10 +41,10 @@ class HybridRetriever:
         self.doc_of = {cid: doc for doc, record in manifest.papers.items() for cid in record.chunk_ids}
         self.paper_names = {doc: record.names() for doc, record in manifest.papers.items()}
         self.summary_sections = {
-            (doc, section.number)
+            (doc, section["number"])
             for doc, record in manifest.papers.items()
-            for section in record.section_objects()
-            if is_summary_section(section.title)
+            for section in record.sections
+            if is_summary_section(section["title"])
         }
 
     def corpus_mentions(self, name: str, depth: int = 30) -> bool:
