@@ -48,3 +48,8 @@ def test_question_entities():
     ]  # fmt: skip
     assert missing_entities(["BLOOM", "PaLM"], "PaLM is a model; a Bloom filter") == ["BLOOM"]
     assert missing_entities(["RealToxicityPrompts", "imagen"], "the RealToxicity- Prompts set; Imagen") == []
+    # A run of name-like words is often a name with its descriptors, written apart in the paper.
+    table = "Table 4: ... results on Section 23 of WSJ (F1) ... ResNets of 110 and 1202 layers"
+    assert missing_entities(["WSJ Section 23 F1", "ResNet", "Segment Anything Model"], table) == [
+        "Segment Anything Model"
+    ]

@@ -82,16 +82,22 @@ def question_entities(question: str) -> list[str]:
 
 
 def mentions(entity: str, text: str) -> bool:
-    """Does ``text`` name ``entity`` as a whole word?
+    """Does ``text`` name ``entity`` as a whole word, or, for a name of several words, each of its words?
 
     Acronyms and mixed-case names ('BLOOM', 'PaLM') must match their case ('Bloom filter' is not
     BLOOM); other names match in any case. Words broken by a line-end hyphen ('RealToxicity- Prompts')
-    are joined first.
+    are joined first, and a plural counts ('ResNets' names ResNet). A run of name-like words in a
+    question is often a name with its descriptors ('WSJ Section 23 F1', '1202-layer ResNets'), which a
+    paper writes in another order or apart: it counts when each word is named.
     """
     joined = re.sub(r"(?<=\w)- (?=\w)", "", text)
+    return _names(entity, joined) or (" " in entity and all(_names(word, joined) for word in entity.split()))
+
+
+def _names(entity: str, text: str) -> bool:
     case_sensitive = sum(ch.isupper() for ch in entity) >= 2
-    haystack, needle = (joined, entity) if case_sensitive else (joined.lower(), entity.lower())
-    return re.search(r"(?<![A-Za-z0-9])" + re.escape(needle) + r"(?![A-Za-z0-9])", haystack) is not None
+    haystack, needle = (text, entity) if case_sensitive else (text.lower(), entity.lower())
+    return re.search(r"(?<![A-Za-z0-9])" + re.escape(needle) + r"s?(?![A-Za-z0-9])", haystack) is not None
 
 
 def missing_entities(entities: list[str], text: str) -> list[str]:
