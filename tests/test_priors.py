@@ -42,6 +42,8 @@ def test_acronym_questions_and_definitions():
     assert asked_acronym("what is CLIP short for?") == "CLIP"
     assert asked_acronym("What is the full name of OPT?") == "OPT"
     assert asked_acronym("How does ViT work?") is None
+    assert asked_acronym("What is ATD(k) short for in the DINO paper?") == "ATD"
+    assert defines("ATD", "we define a metric called Average Top-K Distance (ATD(k)) and use it")
     assert defines("DINO", "We present DINO (DETR with Improved deNoising anchOr boxes), a detector.")
     assert defines("ViT", "we call it the Vision Transformer (ViT).")
     assert not defines("DINO", "DINO (ours) reaches 63.3 AP.")

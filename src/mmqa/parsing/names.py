@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import re
 
-# "(ViT)", "(PaLM)", "(OPT)": a parenthesised acronym with at least two capitals.
-DEFINED_ACRONYM = re.compile(r"\(([A-Z][A-Za-z0-9-]*[A-Z][A-Za-z0-9-]*)\)")
-_LONG_FORM_BEFORE = re.compile(r"((?:[A-Z][\w-]*\s+){0,5}[A-Z][\w-]*)\s*\(([A-Z][A-Za-z0-9-]*[A-Z][A-Za-z0-9-]*)\)")
+# An acronym has at least two capitals: "ViT", "PaLM", "OPT", "BERT-Large".
+_ACRONYM = r"[A-Z][A-Za-z0-9-]*[A-Z][A-Za-z0-9-]*"
+_ARGUMENT = r"(?:\(\w{1,3}\))?"  # a metric's argument: "ATD(k)"
+_DEFINED_ACRONYM = re.compile(rf"\(({_ACRONYM})\)")
+_LONG_FORM_BEFORE = re.compile(rf"((?:[A-Z][\w-]*\s+){{0,5}}[A-Z][\w-]*)\s*\(({_ACRONYM})\)")
 _INTRODUCES = re.compile(r"\b(?:[Ww]e (?:propose|present|introduce|call|name|dub|term)|called|named|dubbed)\b")
 # "we propose ..., the Transformer," / "we present DINO (" / "which we call X" / "named X", within a sentence.
 _SELF_NAMING = re.compile(
@@ -26,19 +28,18 @@ _NOT_A_NAME = {
 }
 # "What does DINO stand for", "what is BERT short for", "the full name of OPT", "the acronym CLIP".
 _ACRONYM_QUESTION = re.compile(
-    r"\b(?:does|do|did)\s+(?:the\s+(?:name|acronym|abbreviation)\s+)?[\"“']?(?P<a>[A-Z][\w-]*[A-Z][\w-]*)[\"”']?"
+    rf"\b(?:does|do|did)\s+(?:the\s+(?:name|acronym|abbreviation)\s+)?[\"“']?(?P<a>{_ACRONYM}){_ARGUMENT}[\"”']?"
     r"\s+(?:stand|standing)\s+for\b"
-    r"|\b(?P<b>[A-Z][\w-]*[A-Z][\w-]*)\s+(?:is\s+)?short\s+for\b"
-    r"|\b(?:full\s+name|expansion|acronym|abbreviation)\s+(?:of\s+)?[\"“']?(?P<c>[A-Z][\w-]*[A-Z][\w-]*)\b"
+    rf"|\b(?P<b>{_ACRONYM}){_ARGUMENT}\s+(?:is\s+)?short\s+for\b"
+    rf"|\b(?:full\s+name|expansion|acronym|abbreviation)\s+(?:of\s+)?[\"“']?(?P<c>{_ACRONYM})\b"
 )
-
 
 def short_name(title: str, front_text: str) -> str:
     """'PaLM' from 'PaLM: Scaling ...'; 'ViT' from '... Vision Transformer (ViT)' in the abstract."""
     head = title.split(":", 1)[0].strip()
     if ":" in title and len(head.split()) <= 2:
         return head
-    match = DEFINED_ACRONYM.search(front_text)
+    match = _DEFINED_ACRONYM.search(front_text)
     if match:
         return match.group(1)
     words = title.split()
@@ -77,12 +78,12 @@ def asked_acronym(question: str) -> str | None:
 
 
 def defines(acronym: str, text: str) -> bool:
-    """Does ``text`` spell ``acronym`` out: 'DINO (DETR with Improved deNoising anchOr boxes)' or
-    'Vision Transformer (ViT)'?"""
+    """Does ``text`` spell ``acronym`` out: 'DINO (DETR with Improved deNoising anchOr boxes)',
+    'Vision Transformer (ViT)' or 'Average Top-K Distance (ATD(k))'?"""
     after = re.compile(rf"\b{re.escape(acronym)}\s*\(([^()]{{4,160}})\)")
     if any(spells(acronym, m.group(1)) for m in after.finditer(text)):
         return True
-    before = re.compile(rf"((?:[\w-]+\s+){{1,10}})\(\s*{re.escape(acronym)}\s*\)")
+    before = re.compile(rf"((?:[\w-]+\s+){{1,10}})\(\s*{re.escape(acronym)}{_ARGUMENT}\s*\)")
     return any(_trim_long_form(m.group(1), acronym) for m in before.finditer(text))
 
 
