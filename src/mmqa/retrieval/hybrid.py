@@ -37,8 +37,8 @@ class HybridRetriever:
         self.store = store
         self.bm25 = bm25
         self.manifest = manifest
-        self.live_ids = manifest.live_chunk_ids()
         self.doc_of = {cid: doc for doc, record in manifest.papers.items() for cid in record.chunk_ids}
+        self.live_ids = self.doc_of.keys()  # the chunks of every paper's current version
         self.paper_names = {doc: record.names() for doc, record in manifest.papers.items()}
         self.summary_sections = {
             (doc, section["number"])
