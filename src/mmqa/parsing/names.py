@@ -22,8 +22,8 @@ _SELF_NAMING = re.compile(
     r"(?:\bthe\s+|\b(?:our model|it)\s+(?:as\s+)?|\s)((?:[A-Z][\w-]*)(?:\s+[A-Z][\w-]*){0,3})"
     r"(?=\s*[,(:.;]|\s+(?:a|an|which|that)\b)"
 )
-_NOT_A_NAME = {
-    "A", "An", "The", "This", "These", "We", "Our", "In", "It", "Section", "Table", "Figure", "Appendix",
+_NOT_A_NAME = {  # shorter words never count (aliases have at least 3 characters)
+    "The", "This", "These", "Our", "Section", "Table", "Figure", "Appendix",
     "Method", "Model", "Models", "Framework", "Approach", "Network", "Networks", "Experiments", "Results",
 }
 # "What does DINO stand for", "what is BERT short for", "the full name of OPT", "the acronym CLIP".
@@ -33,6 +33,7 @@ _ACRONYM_QUESTION = re.compile(
     rf"|\b(?P<b>{_ACRONYM}){_ARGUMENT}\s+(?:is\s+)?short\s+for\b"
     rf"|\b(?:full\s+name|expansion|acronym|abbreviation)\s+(?:of\s+)?[\"“']?(?P<c>{_ACRONYM})\b"
 )
+
 
 def short_name(title: str, front_text: str) -> str:
     """'PaLM' from 'PaLM: Scaling ...'; 'ViT' from '... Vision Transformer (ViT)' in the abstract."""
@@ -57,7 +58,7 @@ def paper_aliases(title: str, short: str, front_text: str) -> list[str]:
         long_form, acronym = match.groups()
         sentence = text[text.rfind(". ", 0, match.start()) + 1 : match.end()]
         own = i == 0 or acronym in title or _INTRODUCES.search(sentence)
-        long_name = _trim_long_form(long_form, acronym)
+        long_name = _spelled_tail(long_form, acronym)
         if own and long_name:
             names += [acronym, long_name]
     names += [m.group(1) for m in _SELF_NAMING.finditer(text)]
@@ -84,7 +85,7 @@ def defines(acronym: str, text: str) -> bool:
     if any(spells(acronym, m.group(1)) for m in after.finditer(text)):
         return True
     before = re.compile(rf"((?:[\w-]+\s+){{1,10}})\(\s*{re.escape(acronym)}{_ARGUMENT}\s*\)")
-    return any(_trim_long_form(m.group(1), acronym) for m in before.finditer(text))
+    return any(_spelled_tail(m.group(1), acronym) for m in before.finditer(text))
 
 
 def spells(acronym: str, phrase: str) -> bool:
@@ -108,7 +109,7 @@ def spells(acronym: str, phrase: str) -> bool:
     return True
 
 
-def _trim_long_form(long_form: str, acronym: str) -> str:
+def _spelled_tail(long_form: str, acronym: str) -> str:
     """The shortest tail of ``long_form`` spelling ``acronym`` ('We use Vision Transformer' -> 'Vision
     Transformer'), or '' if none does."""
     words = long_form.split()
