@@ -1,4 +1,5 @@
-"""What a question's wording says about where the answer is: paper names, acronyms, summaries (pure functions)."""
+"""What a question's wording says about where the answer is: paper names, acronyms, summaries, and a
+passage's context (pure functions)."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ from mmqa.parsing.names import asked_acronym, defines, paper_aliases, spells
 from mmqa.retrieval.priors import (
     boost,
     definitions_first,
+    in_context,
     is_summary_section,
     named_papers,
 )
@@ -73,3 +75,20 @@ def test_summary_sections_and_demotion():
     assert not any(map(is_summary_section, ["Related Work", "Introduction to Attention", "Discussion"]))
     fused = [("abstract", 1.0), ("body", 0.98), ("other", 0.5)]
     assert [i for i, _ in boost(fused, lambda i: i == "abstract", -0.03)] == ["body", "abstract", "other"]
+
+
+def test_a_passage_is_read_in_its_context():
+    # "answer" sits between two on-topic passages; "mention" scores a little higher on its own, but its one
+    # neighbour is off topic, and a neighbour that is no candidate ("unscored") counts as 0.
+    fused = [("mention", 1.0), ("answer", 0.97), ("before", 0.9), ("after", 0.8), ("off-topic", 0.1)]
+    neighbours = {
+        "answer": ("before", "after"), "before": ("answer",), "after": ("answer",),
+        "mention": ("off-topic", "unscored"), "off-topic": ("mention",),
+    }  # fmt: skip
+    rescored = dict(in_context(fused, neighbours, 0.1))
+    assert rescored["answer"] == 0.97 + 0.1 * (0.9 + 0.8) / 2
+    assert rescored["mention"] == 1.0 + 0.1 * 0.1 / 2
+    assert [i for i, _ in in_context(fused, neighbours, 0.1)][:2] == ["answer", "mention"]
+    assert rescored["before"] == 0.9 + 0.1 * 0.97 / 2  # one neighbour: the missing one counts as 0
+    assert in_context(fused, neighbours, 0.0) == fused
+    assert in_context(fused, {}, 0.1) == fused  # no neighbours known (an index from before they were kept)

@@ -160,3 +160,20 @@ def test_reingest_reads_the_names_of_papers_indexed_before_aliases(small_home):
     assert [f.status for f in report.files] == ["unchanged"]
     assert service.manifest().papers["1512.03385"].aliases == ["Deep Residual Learning for Image Recognition"]
     assert service.store.count() == chunks_before  # names only: nothing re-embedded or re-stored
+
+
+def test_reingest_upgrades_a_bm25_index_without_passage_order(small_home):
+    service, path = small_home
+    entries_file = service.bm25.path / "entries.json"
+    old = [{k: e[k] for k in ("chunk_id", "doc_id", "section")} for e in json.loads(entries_file.read_text())]
+    entries_file.write_text(json.dumps(old))  # as written by the previous mmqa version
+    service.bm25.load()
+    assert service.bm25.neighbours() == {}  # no context until re-ingested; search still works
+    assert service.search("identity shortcut projection", 3).passages
+    chunks_before = service.store.count()
+
+    report = service.ingest([path])
+    assert [f.status for f in report.files] == ["unchanged"]
+    assert all("index" in e for e in json.loads(entries_file.read_text()))
+    assert service.bm25.neighbours()
+    assert service.store.count() == chunks_before  # the BM25 side only: nothing re-embedded

@@ -114,3 +114,31 @@ def test_summary_sections_give_way_to_the_body(indexed):
         retrieval.summary_penalty = type(retrieval)().summary_penalty
     summary = [t in ("Abstract", "Introduction", "Conclusion") for t in titles]
     assert summary == sorted(summary), titles
+
+
+def test_neighbours_follow_the_running_text_within_a_section(indexed):
+    entries = {e.chunk_id: e for e in indexed.bm25.entries}
+    neighbours = indexed.bm25.neighbours()
+    assert sum(map(len, neighbours.values())) > len(neighbours)  # most passages have two
+    for chunk_id, around in neighbours.items():
+        entry = entries[chunk_id]
+        assert entry.kind == "text"
+        for other in map(entries.__getitem__, around):
+            assert (other.doc_id, other.section, other.kind) == (entry.doc_id, entry.section, "text")
+            assert abs(other.index - entry.index) == 1
+    captions = [e.chunk_id for e in entries.values() if e.kind == "caption"]
+    assert captions and not any(c in neighbours for c in captions)  # a caption stands apart
+
+
+def test_the_discussion_outranks_a_caption_that_restates_it(indexed):
+    # PaLM states the exception in §6.8's running text (p. 32) and again in Figure 16's caption (p. 33).
+    question = "Which task broke the usual pattern of PaLM getting better as more few-shot examples were added?"
+    top = indexed.search(question, 3).passages[0]
+    assert (top.meta["kind"], top.meta["page_start"]) == ("text", 32)
+    retrieval = indexed.settings.retrieval
+    try:
+        retrieval.context_weight = 0.0
+        top = indexed.search(question, 3).passages[0]
+    finally:
+        retrieval.context_weight = type(retrieval)().context_weight
+    assert (top.meta["kind"], top.meta["page_start"]) == ("caption", 33)  # what the context corrects

@@ -362,7 +362,10 @@ class Ingestor:
             if chunk.chunk_id not in live:
                 continue
             meta = chunk.meta
-            entries.append(BM25Entry(chunk.chunk_id, str(meta["doc_id"]), str(meta.get("section", ""))))
+            entries.append(BM25Entry(
+                chunk.chunk_id, str(meta["doc_id"]), str(meta.get("section", "")),
+                int(meta.get("chunk_index", -1)), str(meta.get("kind", "text")),
+            ))  # fmt: skip
             texts.append(indexed_text(meta, chunk.text))
         self.bm25.build(entries, texts)
 

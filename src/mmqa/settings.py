@@ -95,6 +95,12 @@ class RetrievalSettings(BaseModel):
         description="Taken off the fused score (as a share of the best) of abstract, introduction and "
         "conclusion passages, so a body passage that says the same ranks first; 0 turns it off.",
     )
+    context_weight: float = Field(
+        0.1, ge=0, le=1,
+        description="Share of the mean fused score of the passages just before and after a passage (in its "
+        "section) added to its own, so the place a paper discusses the question outranks a passing mention; "
+        "0 turns it off.",
+    )
 
 
 class AnswerSettings(BaseModel):

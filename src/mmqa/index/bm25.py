@@ -14,11 +14,19 @@ import numpy as np
 
 @dataclass
 class BM25Entry:
-    """What the BM25 side keeps per chunk: enough to filter without asking Chroma."""
+    """What the BM25 side keeps per chunk: enough to filter, and to find a passage's neighbours, without
+    asking Chroma. ``index`` is the chunk's place in its paper (-1 in indexes written before it was kept)."""
 
     chunk_id: str
     doc_id: str
     section: str
+    index: int = -1
+    kind: str = "text"
+
+
+def _version_of(entry: BM25Entry) -> str:
+    """The paper version a chunk belongs to: its id up to the chunk number ('2010.11929@ac46d8b8895f')."""
+    return entry.chunk_id.rpartition("#")[0]
 
 
 def _bm25s():
@@ -50,6 +58,7 @@ class BM25Index:
         self._model = None
         self.entries: list[BM25Entry] = []
         self._positions: dict[str, int] | None = None
+        self._neighbours: dict[str, tuple[str, ...]] | None = None
         self._stem = _stemmer()
 
     def _tokenize(self, texts: list[str], return_ids: bool = True):
@@ -80,6 +89,7 @@ class BM25Index:
         self._model = None
         self.entries = []
         self._positions = None
+        self._neighbours = None
 
     def ready(self) -> None:
         """Load the index now (if there is one) rather than at the first query."""
@@ -87,11 +97,13 @@ class BM25Index:
             self.load()
 
     def matches(self, chunk_ids: set[str]) -> bool:
-        """Does the saved index hold exactly these chunks? (False after an ingest that could not rebuild it.)"""
+        """Does the saved index hold exactly these chunks, with every field an entry has now? (False after
+        an ingest that could not rebuild it, or for an index written before ``index`` and ``kind`` were kept.)"""
         entries_file = self.path / "entries.json"
         if not entries_file.exists():
             return False
-        return {e["chunk_id"] for e in json.loads(entries_file.read_text())} == chunk_ids
+        saved = json.loads(entries_file.read_text())
+        return {e["chunk_id"] for e in saved} == chunk_ids and all("index" in e for e in saved)
 
     def load(self) -> bool:
         """Load from disk; False when there is no index yet."""
@@ -101,6 +113,7 @@ class BM25Index:
             return False
         self.entries = [BM25Entry(**e) for e in json.loads(entries_file.read_text())]
         self._positions = None
+        self._neighbours = None
         self._model = bm25s.BM25.load(str(self.path / "model")) if self.entries else None
         return True
 
@@ -138,6 +151,25 @@ class BM25Index:
         if self._positions is None or len(self._positions) != len(self.entries):
             self._positions = {e.chunk_id: i for i, e in enumerate(self.entries)}
         return self._positions
+
+    def neighbours(self) -> dict[str, tuple[str, ...]]:
+        """chunk id -> the running-text passages just before and after it in its section (none for a caption,
+        which stands apart from the running text, nor for entries of an index that did not keep ``index``)."""
+        if self._model is None:
+            self.load()
+        if self._neighbours is None:
+            # Keyed by paper *version* (the chunk id up to '#'): until the index is rebuilt after an ingest
+            # it can hold a replaced version's chunks under the same doc id and indices.
+            at = {(_version_of(e), e.index): e for e in self.entries if e.kind == "text" and e.index >= 0}
+            self._neighbours = {
+                e.chunk_id: tuple(
+                    n.chunk_id
+                    for n in (at.get((_version_of(e), e.index - 1)), at.get((_version_of(e), e.index + 1)))
+                    if n is not None and n.section == e.section
+                )
+                for e in at.values()
+            }
+        return self._neighbours
 
     def mask(self, keep: set[str] | None = None, docs: set[str] | None = None, sections: set[str] | None = None):
         """A 0/1 mask selecting entries by chunk id, doc id and section number (None: no constraint)."""

@@ -13,6 +13,7 @@ from mmqa.retrieval.fusion import convex_fusion, diversify, drop_contained, reci
 from mmqa.retrieval.priors import (
     boost,
     definitions_first,
+    in_context,
     is_summary_section,
     named_papers,
 )
@@ -28,8 +29,8 @@ class HybridRetriever:
     whole-chunk vector and its best sentence; lexical = its BM25 score. The wording of the question
     then adjusts the fused ranking (``retrieval.priors``): passages of a paper it names get a bonus,
     abstract, introduction and conclusion passages a small penalty (a body passage that says the same
-    is the better citation), and a question asking what an acronym stands for gets the passages that
-    spell it out first.
+    is the better citation), every passage a share of the scores of its neighbours in the running text,
+    and a question asking what an acronym stands for gets the passages that spell it out first.
     """
 
     def __init__(self, settings: RetrievalSettings, store: ChunkStore, bm25: BM25Index, manifest: Manifest) -> None:
@@ -107,6 +108,7 @@ class HybridRetriever:
                 if cid in position and (self.doc_of.get(cid), entries[position[cid]].section) in self.summary_sections
             }  # fmt: skip
             fused = boost(fused, in_summary.__contains__, -self.settings.summary_penalty)
+        fused = in_context(fused, self.bm25.neighbours(), self.settings.context_weight)
 
         by_id: dict[str, StoredChunk] = {c.chunk_id: c for c in chunk_hits}
         wanted = fused if acronym else fused[: 4 * k]  # the definitions may rank anywhere: read every text

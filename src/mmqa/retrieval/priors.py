@@ -7,12 +7,16 @@
   those passages come first, and of a paper's, the earliest (the definition, not a later reminder).
 - Abstract, introduction and conclusion restate the body's claims in brief; when a body passage scores
   within a few per cent of such a restatement, the body passage is the better citation and ranks first.
+- A passage is read in its context: where a paper discusses what is asked, the passages around the
+  answer are on topic too, while a passage that merely mentions it sits among unrelated ones. Part of
+  the score of the passages just before and after it in its section is added to a passage's own.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable, Hashable, Mapping, Sequence
+from typing import Any
 
 _SUMMARY_TITLE = re.compile(r"abstract|introduction|conclusions?( and future work)?|summary|concluding remarks")
 # A name counts when it stands as a word: "ViT-B/16" names ViT, "Transformer-based" names no paper.
@@ -64,3 +68,18 @@ def definitions_first(
     chosen = set(definers)
     return definers + [item for item in ranked if item not in chosen]
 
+
+
+def in_context(
+    fused: Sequence[tuple[Hashable, float]], neighbours: Mapping[Any, Sequence[Hashable]], weight: float
+) -> list[tuple[Hashable, float]]:
+    """Add ``weight`` × the mean score of each item's two ``neighbours`` (the passages before and after it;
+    one that is missing, or not among the scored items, counts as 0) to its score, and re-sort. Best first."""
+    if weight == 0:
+        return list(fused)
+    scores = dict(fused)
+    rescored = [
+        (item, score + weight * sum(scores.get(n, 0.0) for n in neighbours.get(item, ())) / 2)
+        for item, score in fused
+    ]
+    return sorted(rescored, key=lambda pair: pair[1], reverse=True)
