@@ -39,6 +39,17 @@ def test_abstains_when_papers_do_not_cover_it(indexed):
     assert answer.to_dict()["abstained"] is True
 
 
+def test_an_acronym_question_is_answered_with_its_definition(indexed):
+    # The question's other words ("in the DINO paper, and what does it measure?") match the defining
+    # sentence weakly: scored on similarity alone the evidence fell below the abstention threshold.
+    answer = indexed.ask("What is ATD(k) short for in the DINO paper, and what does it measure?")
+    assert not answer.abstained
+    assert "Average Top-K Distance (ATD(k))" in answer.sentences[0].text
+    cited = next(c for c in answer.citations if c.n == answer.sentences[0].sources[0])
+    assert (cited.passage.doc_id, cited.passage.meta["page_start"]) == ("2203.03605", 8)
+    assert indexed.ask("What does BLOOM stand for?").abstained  # spelled out nowhere in the corpus
+
+
 def test_question_entities():
     assert question_entities("How many TPU chips were used to pre-train BERT-Large?") == ["TPU", "BERT-Large"]
     assert question_entities("What does DINO stand for in the DETR-based paper?") == ["DINO", "DETR"]

@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 from pypdf import PdfReader, PdfWriter
 
+from mmqa.errors import MMQAError
 from mmqa.service import MMQA
 from tests.conftest import CORPUS, pdf, run_cli
 
@@ -163,7 +164,7 @@ def test_reingest_reads_the_names_of_papers_indexed_before_aliases(small_home):
 
 
 def test_reingest_upgrades_a_bm25_index_without_passage_order(small_home):
-    service, path = small_home
+    service, _ = small_home
     entries_file = service.bm25.path / "entries.json"
     old = [{k: e[k] for k in ("chunk_id", "doc_id", "section")} for e in json.loads(entries_file.read_text())]
     entries_file.write_text(json.dumps(old))  # as written by the previous mmqa version
@@ -172,8 +173,10 @@ def test_reingest_upgrades_a_bm25_index_without_passage_order(small_home):
     assert service.search("identity shortcut projection", 3).passages
     chunks_before = service.store.count()
 
-    report = service.ingest([path])
+    report = service.rebuild()  # `mmqa ingest --rebuild`: no earlier index, but an old keyword index
     assert [f.status for f in report.files] == ["unchanged"]
     assert all("index" in e for e in json.loads(entries_file.read_text()))
     assert service.bm25.neighbours()
     assert service.store.count() == chunks_before  # the BM25 side only: nothing re-embedded
+    with pytest.raises(MMQAError, match="nothing to rebuild"):
+        service.rebuild()  # now up to date

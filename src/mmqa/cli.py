@@ -99,7 +99,8 @@ def ingest(
         bool,
         typer.Option(
             "--rebuild",
-            help="Index again the papers of an index built by an earlier mmqa version or other settings.",
+            help="Index again the papers of an index built by an earlier mmqa version or other settings "
+            "(or, after an upgrade that changed only the keyword index, rebuild that).",
         ),
     ] = False,
     home: HomeOpt = None,

@@ -364,7 +364,7 @@ class Ingestor:
             meta = chunk.meta
             entries.append(BM25Entry(
                 chunk.chunk_id, str(meta["doc_id"]), str(meta.get("section", "")),
-                int(meta.get("chunk_index", -1)), str(meta.get("kind", "text")),
+                index=int(meta.get("chunk_index", -1)), kind=str(meta.get("kind", "text")),
             ))  # fmt: skip
             texts.append(indexed_text(meta, chunk.text))
         self.bm25.build(entries, texts)

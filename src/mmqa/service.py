@@ -379,13 +379,18 @@ class MMQA:
         """Index again, under the current settings, the papers of the newest index built under other settings.
 
         Each paper is read from the PDF it was ingested from (arXiv papers whose file is gone are fetched
-        again); surveys stay surveys. The earlier index is left as it was.
+        again); surveys stay surveys. The earlier index is left as it was. With no earlier index but a
+        keyword index written by an older mmqa, the current papers are ingested again: they come back
+        unchanged and only the keyword index is rebuilt.
         """
         from mmqa.acquire.arxiv import is_arxiv_id
 
         earlier = self.earlier_index()
         if earlier is None:
-            raise MMQAError(f"nothing to rebuild in {self.settings.home}: no index built under other settings")
+            current = self.manifest()
+            if not current.papers or self.bm25.matches(current.live_chunk_ids()):
+                raise MMQAError(f"nothing to rebuild in {self.settings.home}: no index built under other settings")
+            earlier = current
         records = sorted(earlier.papers.values(), key=lambda r: (not r.survey, r.doc_id))
         sources: list[Path | str] = [
             f"arxiv:{r.doc_id}{r.version}"

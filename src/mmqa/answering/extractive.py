@@ -1,7 +1,8 @@
 """The offline answerer: picks the sentences of the retrieved passages that best answer the question.
 
 Each sentence is scored by its embedding similarity to the question, its coverage of the
-question's content words and the rank of its passage. The best few, in reading order of their
+question's content words and the rank of its passage; when the question asks what an acronym stands
+for, a sentence that spells it out is the answer whatever its similarity. The best few, in reading order of their
 passages, form the answer; each carries the number of its source. When the best evidence is weak
 the answerer abstains rather than guess.
 """
@@ -15,6 +16,7 @@ import numpy as np
 
 from mmqa.answering.lexical import content_terms, coverage, missing_entities, question_entities
 from mmqa.index.embedder import Embedder
+from mmqa.parsing.names import asked_acronym, defines
 from mmqa.parsing.text import split_sentences
 from mmqa.schema import Answer, AnswerSentence, Citation, Passage, sentence_unit_id
 from mmqa.settings import AnswerSettings
@@ -23,6 +25,9 @@ ABSTAIN_MESSAGE = "The indexed papers do not cover this (no passage answers it w
 _MIN_WORDS = 5
 # The papers' own numeric citations ('[9]', '[18, 21]') would read as mmqa source markers.
 _PAPER_CITATION = re.compile(r"\s*\[\d+(?:\s*[,–-]\s*\d+)*\]")
+# Added to a sentence that spells out the acronym a question asks about: more than any similarity and
+# coverage can add up to, so the definition is quoted first and the evidence never counts as weak.
+_DEFINITION_BONUS = 1.0
 
 
 def _readable(sentence: str) -> bool:
@@ -69,6 +74,7 @@ class ExtractiveAnswerer:
         self, question: str, query_vector: np.ndarray, passages: list[Passage]
     ) -> tuple[float, list[tuple[float, int, int, str]]]:
         terms = content_terms(question)
+        acronym = asked_acronym(question)
         candidates: list[tuple[int, int, str]] = []
         for p_rank, passage in enumerate(passages):
             for s_pos, sentence in enumerate(split_sentences(passage.text)):
@@ -80,6 +86,8 @@ class ExtractiveAnswerer:
         scored = []
         for (p_rank, s_pos, sentence), sim in zip(candidates, sims, strict=True):
             score = 0.65 * float(sim) + 0.35 * coverage(terms, sentence) - 0.02 * p_rank
+            if acronym and defines(acronym, sentence):
+                score += _DEFINITION_BONUS
             scored.append((score, p_rank, s_pos, sentence))
         scored.sort(key=lambda item: item[0], reverse=True)
         passage_cover = max(coverage(terms, p.text) for p in passages)

@@ -24,9 +24,10 @@ class BM25Entry:
     kind: str = "text"
 
 
-def _version_of(entry: BM25Entry) -> str:
-    """The paper version a chunk belongs to: its id up to the chunk number ('2010.11929@ac46d8b8895f')."""
-    return entry.chunk_id.rpartition("#")[0]
+def _version_of(entry: BM25Entry) -> tuple[str, str]:
+    """The paper version a chunk belongs to: its doc id and its id up to the chunk number
+    ('2010.11929@ac46d8b8895f'; the doc id keeps papers apart should an id ever lack the '#')."""
+    return entry.doc_id, entry.chunk_id.rpartition("#")[0]
 
 
 def _bm25s():

@@ -108,7 +108,8 @@ class HybridRetriever:
                 if cid in position and (self.doc_of.get(cid), entries[position[cid]].section) in self.summary_sections
             }  # fmt: skip
             fused = boost(fused, in_summary.__contains__, -self.settings.summary_penalty)
-        fused = in_context(fused, self.bm25.neighbours(), self.settings.context_weight)
+        if self.settings.context_weight:
+            fused = in_context(fused, self.bm25.neighbours(), self.settings.context_weight)
 
         by_id: dict[str, StoredChunk] = {c.chunk_id: c for c in chunk_hits}
         wanted = fused if acronym else fused[: 4 * k]  # the definitions may rank anywhere: read every text

@@ -16,7 +16,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Hashable, Mapping, Sequence
-from typing import Any
+from typing import TypeVar
+
+Item = TypeVar("Item", bound=Hashable)
 
 _SUMMARY_TITLE = re.compile(r"abstract|introduction|conclusions?( and future work)?|summary|concluding remarks")
 # A name counts when it stands as a word: "ViT-B/16" names ViT, "Transformer-based" names no paper.
@@ -69,12 +71,14 @@ def definitions_first(
     return definers + [item for item in ranked if item not in chosen]
 
 
-
 def in_context(
-    fused: Sequence[tuple[Hashable, float]], neighbours: Mapping[Any, Sequence[Hashable]], weight: float
-) -> list[tuple[Hashable, float]]:
+    fused: Sequence[tuple[Item, float]], neighbours: Mapping[Item, Sequence[Item]], weight: float
+) -> list[tuple[Item, float]]:
     """Add ``weight`` × the mean score of each item's two ``neighbours`` (the passages before and after it;
-    one that is missing, or not among the scored items, counts as 0) to its score, and re-sort. Best first."""
+    one that is missing, or not among the scored items, counts as 0) to its score, and re-sort. Best first.
+
+    The scores are those after the other priors, and ``weight`` was chosen for convex fusion: under
+    rank fusion the scores are compressed, and the same weight acts with another strength."""
     if weight == 0:
         return list(fused)
     scores = dict(fused)
