@@ -385,13 +385,13 @@ class MMQA:
         """
         from mmqa.acquire.arxiv import is_arxiv_id
 
-        earlier = self.earlier_index()
-        if earlier is None:
+        origin = self.earlier_index()
+        if origin is None:
             current = self.manifest()
             if not current.papers or self.bm25.matches(current.live_chunk_ids()):
                 raise MMQAError(f"nothing to rebuild in {self.settings.home}: no index built under other settings")
-            earlier = current
-        records = sorted(earlier.papers.values(), key=lambda r: (not r.survey, r.doc_id))
+            origin = current  # its papers come back unchanged; only the keyword index is written again
+        records = sorted(origin.papers.values(), key=lambda r: (not r.survey, r.doc_id))
         sources: list[Path | str] = [
             f"arxiv:{r.doc_id}{r.version}"
             if not Path(r.source_path).exists() and is_arxiv_id(r.doc_id)

@@ -2,9 +2,9 @@
 
 Each sentence is scored by its embedding similarity to the question, its coverage of the
 question's content words and the rank of its passage; when the question asks what an acronym stands
-for, a sentence that spells it out is the answer whatever its similarity. The best few, in reading order of their
-passages, form the answer; each carries the number of its source. When the best evidence is weak
-the answerer abstains rather than guess.
+for, a sentence that spells it out is the answer whatever its similarity. The best few, in reading
+order of their passages, form the answer; each carries the number of its source. When the best
+evidence is weak the answerer abstains rather than guess.
 """
 
 from __future__ import annotations

@@ -165,10 +165,10 @@ class BM25Index:
             self._neighbours = {
                 e.chunk_id: tuple(
                     n.chunk_id
-                    for n in (at.get((_version_of(e), e.index - 1)), at.get((_version_of(e), e.index + 1)))
+                    for n in (at.get((version, index - 1)), at.get((version, index + 1)))
                     if n is not None and n.section == e.section
                 )
-                for e in at.values()
+                for (version, index), e in at.items()
             }
         return self._neighbours
 

@@ -52,8 +52,7 @@ def boost(fused: Sequence[tuple[Hashable, float]], chosen: Callable[[Hashable], 
     if not fused or bonus == 0:
         return list(fused)
     step = bonus * max(score for _, score in fused)
-    rescored = [(item, score + step if chosen(item) else score) for item, score in fused]
-    return sorted(rescored, key=lambda pair: pair[1], reverse=True)
+    return _added(fused, lambda item: step if chosen(item) else 0.0)
 
 
 def definitions_first(
@@ -82,8 +81,9 @@ def in_context(
     if weight == 0:
         return list(fused)
     scores = dict(fused)
-    rescored = [
-        (item, score + weight * sum(scores.get(n, 0.0) for n in neighbours.get(item, ())) / 2)
-        for item, score in fused
-    ]
-    return sorted(rescored, key=lambda pair: pair[1], reverse=True)
+    return _added(fused, lambda item: weight * sum(scores.get(n, 0.0) for n in neighbours.get(item, ())) / 2)
+
+
+def _added(fused: Sequence[tuple[Item, float]], extra: Callable[[Item], float]) -> list[tuple[Item, float]]:
+    """Each item's score plus ``extra(item)``, best first."""
+    return sorted(((item, score + extra(item)) for item, score in fused), key=lambda pair: pair[1], reverse=True)
