@@ -6,8 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from mmqa.evaluation import QARecord, first_hit_rank, is_hit, percentile, section_hit, summarize
+from mmqa.evaluation import QARecord, answer_figures, first_hit_rank, is_hit, percentile, section_hit, summarize
 from mmqa.retrieval.fusion import convex_fusion, diversify, drop_contained, reciprocal_rank_fusion
+from mmqa.schema import Answer, AnswerSentence, Citation, Passage
 from mmqa.settings import Settings
 
 
@@ -46,7 +47,8 @@ def test_hit_rule():
 def _row(rank, abstained, cited, on_gold, latency, unanswerable=False, section_hit=False, **extra):
     row = {"unanswerable": unanswerable, "rank": rank, "abstained": abstained, "cited": cited,
            "cited_on_gold": on_gold, "latency_ms": latency, "section_hit": section_hit, "backend": "extractive",
-           "sentences": 2, "supported_sentences": 2, "notice": "", "fell_back": False}  # fmt: skip
+           "sentences": 2, "supported_sentences": 2, "notice": "", "fell_back": False, "lead_on_gold": on_gold > 0,
+           "paper_precision": 1.0, "evidence_carried": 1.0, "words": 40}  # fmt: skip
     return {**row, **extra}
 
 
@@ -69,6 +71,34 @@ def test_summary_on_a_hand_made_case():
     assert s["answers_citing_gold"] == pytest.approx(1 / 3)
     assert "supported_sentence_share" not in s  # extractive answers are quotes: nothing to check
     assert percentile([10, 20, 30, 40], 50) == pytest.approx(25)
+
+
+def test_answer_figures_on_a_hand_made_answer():
+    record = QARecord("q", "?", "2106.09685", [4], evidence="we freeze the pre-trained weights and inject trainable "
+                      "rank decom- position matrices")  # fmt: skip
+    gold = Passage("a", "", {"doc_id": "2106.09685", "page_start": 4, "page_end": 4}, 1.0)
+    same_paper = Passage("b", "", {"doc_id": "2106.09685", "page_start": 9, "page_end": 9}, 0.9)
+    other = Passage("c", "", {"doc_id": "1902.00751", "page_start": 2, "page_end": 2}, 0.8)
+    answer = Answer("?", [AnswerSentence("Adapters add layers.", [3]),
+                          AnswerSentence("LoRA freezes the pre-trained weights and injects rank decomposition.", [1]),
+                          AnswerSentence("It trains fewer parameters.", [2, 3])],
+                    [Citation(1, gold), Citation(2, same_paper), Citation(3, other)], abstained=False)  # fmt: skip
+    figures = answer_figures(answer, record)
+    assert figures["lead_on_gold"] is False  # the first sentence quotes another paper
+    assert figures["paper_precision"] == pytest.approx(1 / 3)  # only the middle sentence stays with LoRA
+    # evidence words: freeze pre-trained weight inject trainable rank decomposition matrice: 6 of 8 present
+    assert figures["evidence_carried"] == pytest.approx(6 / 8)
+    assert figures["words"] == 3 + 9 + 4
+    rows = [_row(1, False, 3, 1, 5.0, **figures),
+            _row(1, False, 1, 1, 5.0, lead_on_gold=True, paper_precision=1.0, evidence_carried=0.9, words=20),
+            _row(None, True, 0, 0, 5.0)]  # fmt: skip
+    s = summarize(rows)
+    assert s["answered"] == pytest.approx(2 / 3)
+    assert s["lead_on_gold"] == pytest.approx(1 / 2)
+    assert s["paper_precision"] == pytest.approx((1 / 3 + 1) / 2)
+    assert s["evidence_carried_mean"] == pytest.approx((6 / 8 + 0.9) / 2)
+    assert s["evidence_carried_0.8"] == pytest.approx(1 / 2)
+    assert s["answer_words_median"] == pytest.approx(18)
 
 
 def test_summary_reports_supported_share_for_generated_answers():

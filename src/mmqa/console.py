@@ -253,7 +253,11 @@ def print_eval(result: dict[str, Any]) -> None:
     for key, value in result["summary"].items():
         table.add_row(key, f"{value:.3f}" if isinstance(value, float) else str(value))
     console.print(table)
-    misses = [q for q in result["questions"] if (q["rank"] is None) != q["unanswerable"] or q["rank"] != 1]
-    for q in misses:
+    for q in result["questions"]:
+        weak_answer = not q["unanswerable"] and not q["abstained"] and not q.get("lead_on_gold", True)
+        if q["unanswerable"] == q["abstained"] and (q["unanswerable"] or q["rank"] == 1) and not weak_answer:
+            continue
         outcome = "abstained" if q["abstained"] else f"rank {q['rank']}"
+        if not q["unanswerable"] and not q["abstained"]:
+            outcome += f", lead {'on' if q['lead_on_gold'] else 'off'} gold, evidence {q['evidence_carried']:.2f}"
         console.print(f"[dim]{q['id']}[/] {outcome}: {escape(q['question'][:90])}")

@@ -1,21 +1,30 @@
-"""Evaluation on a QA set (format: shared/eval/README.md): retrieval hits, MRR, abstention.
+"""Evaluation on a QA set (format: shared/eval/README.md): retrieval hits, MRR, abstention, answer quality.
 
 A retrieved passage is a hit when it comes from the gold paper, its page range covers a gold
 page, and it spans at most two pages (so a whole-paper chunk can never 'hit').
+
+The answer figures read an answer as a researcher does: does its first sentence come from a gold page
+(*lead on gold*), do its citations (*citation precision*) and its sentences (*paper precision*) stay
+with the paper that answers, how much of the gold evidence's content it carries (*evidence carried*),
+and how long it is.
 """
 
 from __future__ import annotations
 
 import json
+import re
+import statistics
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
+from mmqa.answering.lexical import content_terms
 from mmqa.errors import MMQAError
 from mmqa.schema import Answer, Passage
 
 MAX_HIT_SPAN = 2
+EVIDENCE_CARRIED_BAR = 0.8  # an answer 'carries the evidence' when it holds this share of its content words
 
 
 @dataclass
@@ -27,6 +36,7 @@ class QARecord:
     arxiv_id: str = ""
     pages: list[int] = field(default_factory=list)
     section: str = ""
+    evidence: str = ""
     unanswerable: bool = False
 
 
@@ -47,6 +57,7 @@ def load_qa(path: Path) -> list[QARecord]:
                     arxiv_id=data.get("arxiv_id", ""),
                     pages=list(data.get("pages", [])),
                     section=data.get("section", ""),
+                    evidence=data.get("evidence", ""),
                     unanswerable=bool(data.get("unanswerable", False)),
                 )
             )
@@ -91,6 +102,35 @@ def section_hit(span: tuple[int, int] | None, record: QARecord) -> bool:
     return span is not None and any(span[0] <= page <= span[1] for page in record.pages)
 
 
+def _dehyphenate(text: str) -> str:
+    return re.sub(r"(?<=\w)- (?=\w)", "", text)
+
+
+def evidence_carried(evidence: str, answer_text: str) -> float:
+    """Share of the gold evidence's distinct content words that the answer contains (1.0 with no evidence)."""
+    wanted = set(content_terms(_dehyphenate(evidence)))
+    if not wanted:
+        return 1.0
+    return len(wanted & set(content_terms(_dehyphenate(answer_text)))) / len(wanted)
+
+
+def answer_figures(answer: Answer, record: QARecord) -> dict[str, Any]:
+    """Per-answer reader figures: lead on gold, paper precision, evidence carried, length in words."""
+    by_number = {c.n: c.passage for c in answer.citations}
+    lead_sources = [by_number[n] for n in (answer.sentences[0].sources if answer.sentences else []) if n in by_number]
+    on_paper = [
+        bool(s.sources) and all(n in by_number and by_number[n].doc_id == record.arxiv_id for n in s.sources)
+        for s in answer.sentences
+    ]
+    text = " ".join(s.text for s in answer.sentences)
+    return {
+        "lead_on_gold": any(is_hit(p, record) for p in lead_sources),
+        "paper_precision": sum(on_paper) / len(on_paper) if on_paper else 0.0,
+        "evidence_carried": round(evidence_carried(record.evidence, text), 4),
+        "words": len(text.split()),
+    }
+
+
 def percentile(values: list[float], q: float) -> float:
     """The q-th percentile (0-100) by linear interpolation; 0 for no values."""
     if not values:
@@ -127,10 +167,25 @@ def summarize(rows: list[dict[str, Any]]) -> dict[str, Any]:
         ),
         "answers_citing_gold": sum(1 for r in cited if r["cited_on_gold"] > 0) / n,
         "section_accuracy": sum(1 for r in answerable if r["section_hit"]) / n,
+        **_answer_quality(answerable, cited),
         "latency_ms_p50": percentile(latencies, 50),
         "latency_ms_p95": percentile(latencies, 95),
         **_supported_share(rows),
     }  # fmt: skip
+
+
+def _answer_quality(answerable: list[dict[str, Any]], answered: list[dict[str, Any]]) -> dict[str, float]:
+    """Reader figures over the answerable questions: answered share, then means over the answers given."""
+    n = len(answered) or 1
+    carried = [r["evidence_carried"] for r in answered]
+    return {
+        "answered": len(answered) / (len(answerable) or 1),
+        "lead_on_gold": sum(1 for r in answered if r["lead_on_gold"]) / n,
+        "paper_precision": sum(r["paper_precision"] for r in answered) / n,
+        "evidence_carried_mean": sum(carried) / n,
+        "evidence_carried_0.8": sum(1 for c in carried if c >= EVIDENCE_CARRIED_BAR) / n,
+        "answer_words_median": float(statistics.median(r["words"] for r in answered)) if answered else 0.0,
+    }
 
 
 def _supported_share(rows: list[dict[str, Any]]) -> dict[str, float]:
@@ -176,6 +231,7 @@ def evaluate(records: list[QARecord], searcher: Searcher, depth: int = 10) -> di
                 "notice": answer.notice,
                 "fell_back": answer.fell_back,
                 "latency_ms": latency,
+                **answer_figures(answer, record),
             }
         )
     return {"summary": summarize(rows), "questions": rows}
