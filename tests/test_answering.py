@@ -64,3 +64,6 @@ def test_question_entities():
     assert missing_entities(["WSJ Section 23 F1", "ResNet", "Segment Anything Model"], table) == [
         "Segment Anything Model"
     ]
+    text = "Shuffling BN. ... the VLMO model ... trained on 1.4T tokens at 448 × 448 ... Flan-T5 ... Flan-PaLM ... NExT"
+    names = ["shuffling-BN", "VLMo", "1.4T-token", "448x448", "Flan-T5/Flan-PaLM", "NeXT", "BERT-Large"]
+    assert missing_entities(names, text + " BERT is large") == ["NeXT", "BERT-Large"]

@@ -86,18 +86,37 @@ def mentions(entity: str, text: str) -> bool:
 
     Acronyms and mixed-case names ('BLOOM', 'PaLM') must match their case ('Bloom filter' is not
     BLOOM); other names match in any case. Words broken by a line-end hyphen ('RealToxicity- Prompts')
-    are joined first, and a plural counts ('ResNets' names ResNet). A run of name-like words in a
-    question is often a name with its descriptors ('WSJ Section 23 F1', '1202-layer ResNets'), which a
-    paper writes in another order or apart: it counts when each word is named.
+    are joined first, a plural counts ('ResNets' names ResNet), and so does a name set in capitals
+    ('VLMO' names VLMo). A run of name-like words in a question is often a name with its descriptors
+    ('WSJ Section 23 F1', '1202-layer ResNets'), which a paper writes in another order or apart: it
+    counts when each of its words is named. A hyphen matches a space ('shuffling-BN' is 'Shuffling BN'),
+    and each side of a slash must be named ('Flan-T5/Flan-PaLM').
     """
     joined = re.sub(r"(?<=\w)- (?=\w)", "", text)
-    return _names(entity, joined) or (" " in entity and all(_names(word, joined) for word in entity.split()))
+    if _names(entity, joined) or (" " in entity and all(_names(word, joined) for word in entity.split())):
+        return True
+    alternatives = [part for part in entity.split("/") if len(part) >= 2]  # 'Flan-T5/Flan-PaLM': both named
+    return len(alternatives) > 1 and all(mentions(part, text) for part in alternatives)
+
+
+def _pattern(name: str) -> str:
+    """A name as a regex matching how papers print it. Acronyms and mixed-case words ('BLOOM', 'PaLM') keep
+    their case ('Bloom filter' is not BLOOM) or are set in capitals ('VLMO' is VLMo); other words match in
+    any case. A hyphen also matches a space ('shuffling-BN' is 'Shuffling BN'), an 'x' between digits a
+    times sign ('448x448' is '448 × 448')."""
+    parts = []
+    for part in name.split("-"):
+        escaped = re.sub(r"(?<=\d)x(?=\d)", r"\\s*[x×]\\s*", re.escape(part))
+        if sum(ch.isupper() for ch in part) >= 2:
+            upper = re.escape(part.upper())
+            parts.append(f"(?:{escaped}|{upper})" if upper != escaped else escaped)
+        else:
+            parts.append(f"(?i:{escaped})")
+    return r"[\s\-]+".join(parts)
 
 
 def _names(entity: str, text: str) -> bool:
-    case_sensitive = sum(ch.isupper() for ch in entity) >= 2
-    haystack, needle = (text, entity) if case_sensitive else (text.lower(), entity.lower())
-    return re.search(r"(?<![A-Za-z0-9])" + re.escape(needle) + r"s?(?![A-Za-z0-9])", haystack) is not None
+    return re.search(r"(?<![A-Za-z0-9])" + _pattern(entity) + r"s?(?![A-Za-z0-9])", text) is not None
 
 
 def missing_entities(entities: list[str], text: str) -> list[str]:
