@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import signal
+import subprocess
+import sys
 import time
 
 import pytest
@@ -94,3 +96,22 @@ def test_an_unexpected_error_in_the_parser_becomes_a_one_line_input_error(monkey
     with pytest.raises(InputError) as failure:
         parse_pdf(REALPDFS / "xref-keyword-missing.pdf", ParsingSettings())
     assert failure.value.reason == "could not be parsed (ZeroDivisionError: division by zero second line)"
+
+
+def test_without_a_worker_files_are_parsed_in_process(tmp_path):
+    # A script without the `if __name__ == "__main__"` guard: spawn cannot start a worker from it.
+    script = tmp_path / "unguarded.py"
+    script.write_text(
+        "from pathlib import Path\n"
+        "from mmqa.parsing.ahead import ParseAhead\n"
+        "from mmqa.settings import ParsingSettings\n"
+        f"files = [Path({str(REALPDFS / 'rtl-arabic.pdf')!r}), Path({str(REALPDFS / 'outline-circular.pdf')!r})]\n"
+        "with ParseAhead(ParsingSettings()) as ahead:\n"
+        "    for f in files:\n"
+        "        ahead.submit(f)\n"
+        "    print([ahead.take(f)[0].paper.doc_id for f in files])\n"
+    )
+    proc = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    # (The would-be worker runs the script too, so the line may come twice.)
+    assert set(proc.stdout.split("\n")) - {""} == {"['rtl-arabic', 'outline-circular']"}

@@ -75,17 +75,28 @@ class ParseAhead:
         self._password = password
         self._pool: ProcessPoolExecutor | None = None
         self._pending: dict[Path, Future] = {}
+        self._in_process_only = False
 
     def submit(self, path: Path) -> None:
-        """Start parsing ``path`` in the worker (started on first use)."""
-        if path in self._pending:
+        """Start parsing ``path`` in the worker (started on first use).
+
+        If no worker can be started, files are parsed in-process when taken: slower, never fatal.
+        """
+        if path in self._pending or self._in_process_only:
             return
-        if self._pool is None:
-            # spawn, not fork: the parent has ONNX Runtime and Chroma threads that must not be forked.
-            self._pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
-            self._pool.submit(_warm_up).result()
         level = logging.getLogger("mmqa").getEffectiveLevel()
-        self._pending[path] = self._pool.submit(_parse_in_worker, path, self.settings, self._password, level)
+        for _ in range(2):  # a worker that died while idle is replaced once
+            try:
+                if self._pool is None:
+                    # spawn, not fork: the parent has ONNX Runtime and Chroma threads that must not be forked.
+                    self._pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
+                    self._pool.submit(_warm_up).result()
+                self._pending[path] = self._pool.submit(_parse_in_worker, path, self.settings, self._password, level)
+                return
+            except Exception:
+                log.debug("the parse worker is not available", exc_info=True)
+                self._kill()
+        self._in_process_only = True
 
     def take(self, path: Path) -> tuple[ParsedPaper, float, float]:
         """The parsed ``path``, the seconds this call waited for it and the seconds pypdf took.
@@ -120,7 +131,7 @@ class ParseAhead:
         if self._pool is None:
             return
         # The executor has no public way to stop a running task; its processes are killed directly.
-        for process in list(getattr(self._pool, "_processes", {}).values()):
+        for process in list((getattr(self._pool, "_processes", None) or {}).values()):
             process.kill()
         self._pool.shutdown(wait=True, cancel_futures=True)
         self._pool = None
