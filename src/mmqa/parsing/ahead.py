@@ -53,7 +53,8 @@ def _parse_in_worker(path: Path, settings: ParsingSettings, password: str | None
     except InputError as exc:  # its constructor takes two arguments, so it does not pickle as it is
         return None, (exc.path, exc.reason), time.perf_counter() - started, collect.records
     except Exception as exc:  # parse_pdf turns everything into InputError; nothing else may cross the pipe
-        return None, (str(path), f"could not be parsed ({describe(exc)})"), time.perf_counter() - started, []
+        reason = f"could not be parsed ({describe(exc)})"
+        return None, (str(path), reason), time.perf_counter() - started, collect.records
     finally:
         logger.removeHandler(collect)
 
