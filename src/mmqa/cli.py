@@ -73,6 +73,16 @@ def _filters(doc: list[str] | None, section: str | None, cited_by: str | None = 
     return SearchFilter(docs=doc or None, section=section, cited_by=cited_by, scope=scope)
 
 
+def _read_password() -> str:
+    """The PDF password: asked on the terminal without echo, or the first line of stdin when that is not one."""
+    if sys.stdin.isatty():
+        return typer.prompt("Password of the encrypted PDFs", hide_input=True, err=True)
+    line = sys.stdin.readline()
+    if not line:
+        raise MMQAError("--password: no password given (stdin is not a terminal and is empty)")
+    return line.rstrip("\r\n")
+
+
 def _print_json(data: dict[str, Any]) -> None:
     sys.stdout.write(json.dumps(data, ensure_ascii=False) + "\n")
 
@@ -103,6 +113,14 @@ def ingest(
             "(or, after an upgrade that changed only the keyword index, rebuild that).",
         ),
     ] = False,
+    password: Annotated[
+        bool,
+        typer.Option(
+            "--password",
+            help="Ask for the password of encrypted PDFs (not echoed, stored nowhere); "
+            "without a terminal, the first line of stdin is the password.",
+        ),
+    ] = False,
     home: HomeOpt = None,
     json_out: JsonOpt = False,
     verbose: VerboseOpt = False,
@@ -113,12 +131,15 @@ def ingest(
     service = _service(home, verbose)
     if sum((bool(sources), survey is not None, rebuild)) > 1:
         raise MMQAError("give one of: papers to ingest, --survey arxiv:ID, --rebuild")
+    if password and not sources:
+        raise MMQAError("--password goes with the PDFs it opens: mmqa ingest FILE... --password")
+    secret = _read_password() if password else None
     outcome = None
     with IngestProgressView(enabled=not json_out) as view:
         if rebuild:
             report = service.rebuild(observer=view)
         elif sources:
-            report = service.ingest(list(sources), observer=view, from_dir=from_dir)
+            report = service.ingest(list(sources), observer=view, from_dir=from_dir, password=secret)
         else:
             outcome = service.ingest_survey(survey, observer=view, from_dir=from_dir, survey_only=survey_only)
             report = outcome.report

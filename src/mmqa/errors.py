@@ -16,6 +16,13 @@ class InputError(MMQAError):
         super().__init__(f"{path}: {reason}")
 
 
+def describe(exc: BaseException, limit: int = 200) -> str:
+    """'TypeName: message' on one line and at most ``limit`` characters, for a per-file failure reason."""
+    text = " ".join(str(exc).split())
+    text = f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 class IndexLockedError(MMQAError):
     """Another process is writing the local index."""
 

@@ -17,7 +17,7 @@ from typing import Protocol
 
 import numpy as np
 
-from mmqa.errors import DiskFullError, InputError, MMQAError, is_disk_full
+from mmqa.errors import DiskFullError, InputError, MMQAError, describe, is_disk_full
 from mmqa.index.bm25 import BM25Entry, BM25Index
 from mmqa.index.embedder import Embedder
 from mmqa.index.embedding_cache import EmbeddingCache
@@ -30,7 +30,7 @@ from mmqa.parsing.pdf import check_pdf_file, sha256_file
 from mmqa.parsing.references import Bibliography, parse_references
 from mmqa.parsing.text import split_sentences
 from mmqa.parsing.tokens import token_counter
-from mmqa.schema import Chunk, Reference, SentenceUnit, indexed_text
+from mmqa.schema import Chunk, Paper, Reference, SentenceUnit, indexed_text
 from mmqa.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -138,8 +138,13 @@ class Ingestor:
             f"{settings.embedding.model}:{model_fingerprint(embedder.model_dir)}:{settings.embedding.max_seq_length}",
         )
 
-    def ingest(self, paths: list[Path], observer: IngestObserver | None = None) -> IngestReport:
-        """Ingest PDFs and folders of PDFs; bad files are reported and skipped, never fatal."""
+    def ingest(
+        self, paths: list[Path], observer: IngestObserver | None = None, password: str | None = None
+    ) -> IngestReport:
+        """Ingest PDFs and folders of PDFs; bad files are reported and skipped, never fatal.
+
+        ``password`` opens encrypted PDFs among them; it is passed to the parser and kept nowhere.
+        """
         observer = observer or _Silent()
         files, problems = expand_paths(paths)
         report = IngestReport(files=list(problems))
@@ -151,11 +156,13 @@ class Ingestor:
                 files.append(path.resolve())
         changed = False
         hashes: dict[Path, str] = {}  # of files the look-ahead already read, so none is hashed twice
-        with ParseAhead(self.settings.parsing) as ahead:
+        with ParseAhead(self.settings.parsing, password) as ahead:
             for index, path in enumerate(files):
                 observer.file_started(path, index, len(files))
-                if self.settings.parsing.parse_ahead and index + 1 < len(files):
-                    self._parse_ahead(files[index + 1], manifest, ahead, hashes)
+                if self.settings.parsing.parse_ahead:
+                    # The file itself too: in the worker its parse has a time limit and cannot take mmqa down.
+                    for upcoming in files[index : index + 2]:
+                        self._parse_ahead(upcoming, manifest, ahead, hashes)
                 result = self._ingest_guarded(path, manifest, observer, ahead, hashes.pop(path, None))
                 changed = changed or result.status in {"added", "updated"}
                 report.files.append(result)
@@ -204,6 +211,8 @@ class Ingestor:
 
         Its hash goes into ``hashes`` for the file's own turn.
         """
+        if path in hashes:
+            return  # already submitted (or found unchanged) on the previous file's turn
         try:
             check_pdf_file(path)
             hashes[path] = sha256_file(path)
@@ -217,27 +226,23 @@ class Ingestor:
         self, path: Path, manifest: Manifest, observer: IngestObserver, ahead: ParseAhead, sha: str | None
     ) -> FileResult:
         check_pdf_file(path)
-        record = self._unchanged(sha or sha256_file(path), manifest)
+        try:
+            sha = sha or sha256_file(path)
+        except OSError as exc:
+            raise InputError(str(path), f"cannot read the file ({describe(exc)})") from exc
+        record = self._unchanged(sha, manifest)
         if record is not None:
             if not record.aliases:  # indexed before mmqa read the names a paper gives itself: read them now
-                record.aliases = ahead.take(path)[0].paper.aliases
-                manifest.save(self.manifest_path)
+                try:
+                    record.aliases = ahead.take(path)[0].paper.aliases
+                    manifest.save(self.manifest_path)
+                except InputError as exc:  # e.g. an encrypted paper re-ingested without its password
+                    log.debug("%s: names not read (%s)", path.name, exc.reason)
             return FileResult(str(path), "unchanged", record.doc_id, record.title, record.pages,
                               len(record.chunk_ids))  # fmt: skip
         timings: dict[str, float] = {}
-        # "parse": the time this file's parse held up the ingest; "parse_work": pypdf's own time (the same
-        # unless the file was parsed ahead, in a worker process, while the previous one was embedded).
-        parsed, timings["parse"], timings["parse_work"] = ahead.take(path)
-        paper = parsed.paper
+        paper, chunks, references, units = self._read(path, ahead, timings)
         clock = time.perf_counter()
-        chunks = self.chunker.chunk(paper, parsed.texts)
-        if not self.settings.parsing.index_references:
-            chunks = [c for c in chunks if not _in_references(c.section_title, c.section)]
-        if not chunks:
-            raise InputError(str(path), "no indexable text found")
-        references = self._link_citations(parse_references(parsed.texts), chunks)
-        units = [u for c in chunks for u in c.sentence_units(split_sentences(c.text))]
-        timings["chunk"], clock = time.perf_counter() - clock, time.perf_counter()
         vectors, unit_vectors, reused = self._embed(chunks, units, observer)
         timings["embed"], clock = time.perf_counter() - clock, time.perf_counter()
         previous = manifest.papers.get(paper.doc_id)
@@ -272,6 +277,33 @@ class Ingestor:
             log.warning("%s: text of pages %s could not be extracted", path.name, paper.lost_pages)
         return FileResult(str(path), status, paper.doc_id, paper.title, len(paper.pages), len(chunks),
                           sentences=len(units), reused=reused, timings=timings)  # fmt: skip
+
+    def _read(
+        self, path: Path, ahead: ParseAhead, timings: dict[str, float]
+    ) -> tuple[Paper, list[Chunk], list[Reference], list[SentenceUnit]]:
+        """Parse and chunk one file, link its citations and split its sentences: everything computed from
+        the file alone, so any exception here is this file's one-line failure, never the batch's."""
+        try:
+            # "parse": the time this file's parse held up the ingest; "parse_work": pypdf's own time (the
+            # same unless the file was parsed ahead, in a worker process, while the previous one was embedded).
+            parsed, timings["parse"], timings["parse_work"] = ahead.take(path)
+            clock = time.perf_counter()
+            chunks = self.chunker.chunk(parsed.paper, parsed.texts)
+            if not self.settings.parsing.index_references:
+                chunks = [c for c in chunks if not _in_references(c.section_title, c.section)]
+            if not chunks:
+                raise InputError(str(path), "no indexable text found")
+            references = self._link_citations(parse_references(parsed.texts), chunks)
+            units = [u for c in chunks for u in c.sentence_units(split_sentences(c.text))]
+        except InputError:
+            raise
+        except Exception as exc:
+            if is_disk_full(exc):
+                raise
+            log.debug("%s: could not be indexed", path, exc_info=True)
+            raise InputError(str(path), f"could not be indexed ({describe(exc)})") from exc
+        timings["chunk"] = time.perf_counter() - clock
+        return parsed.paper, chunks, references, units
 
     def _link_citations(self, references: list[Reference], chunks: list[Chunk]) -> list[Reference]:
         """Fill each chunk's ``cites`` and each reference's ``cited_in`` (arXiv ids from print or the cache).

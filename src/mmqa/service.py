@@ -183,10 +183,12 @@ class MMQA:
 
     # -- writing ----------------------------------------------------------------------------
     def ingest(
-        self, sources: list[Path | str], observer: IngestObserver | None = None, from_dir: Path | None = None
+        self, sources: list[Path | str], observer: IngestObserver | None = None, from_dir: Path | None = None,
+        password: str | None = None,
     ) -> IngestReport:
         """Add or update papers: PDF files, folders of PDFs, or 'arxiv:ID[vN]' (downloaded, or taken
-        from ``from_dir``). Unchanged files are skipped by content hash; bad ones are reported."""
+        from ``from_dir``). Unchanged files are skipped by content hash; bad ones are reported.
+        ``password`` opens encrypted PDFs; it is used while reading them and stored nowhere."""
         from mmqa.index.lock import WriterLock
         from mmqa.ingestion import FileResult
 
@@ -202,7 +204,7 @@ class MMQA:
             else:
                 paths.append(Path(source))
         with WriterLock(self.settings.home), self._chroma_errors():
-            report = self._ingestor().ingest(paths, observer)
+            report = self._ingestor().ingest(paths, observer, password)
         report.files[:0] = failed
         if observer is not None:
             for result in failed:

@@ -34,7 +34,10 @@ class ParsingSettings(BaseModel):
         False, description="Index the bibliography as passages (off: it floods lexical search)."
     )
     parse_ahead: bool = Field(
-        True, description="Parse the next PDF in a worker process while the current one is embedded."
+        True, description="Parse PDFs in a worker process, the next one while the current one is embedded."
+    )
+    parse_timeout: float = Field(
+        300.0, gt=0, description="Seconds a PDF may take in the worker process before it is skipped as stuck."
     )
 
 
@@ -249,8 +252,8 @@ class Settings(BaseSettings):
 
         payload = {
             "parser": PARSER_VERSION,
-            # parse_ahead only changes when a PDF is parsed, not what comes out.
-            "parsing": self.parsing.model_dump(exclude={"parse_ahead"}),
+            # parse_ahead and parse_timeout only change when and how long a PDF is parsed, not what comes out.
+            "parsing": self.parsing.model_dump(exclude={"parse_ahead", "parse_timeout"}),
             "chunking": self.chunking.model_dump(),
             "embedding": {"model": self.embedding.model, "max_seq_length": self.embedding.max_seq_length},
         }

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import logging
 import re
 from collections import Counter
 from pathlib import Path
 
+from mmqa.errors import InputError, describe
 from mmqa.parsing.chunker import SectionText, section_text
 from mmqa.parsing.names import paper_aliases, short_name
 from mmqa.parsing.pdf import RawPdf, read_pdf
@@ -17,10 +19,12 @@ from mmqa.parsing.sections import (
     markers_from_outline,
 )
 from mmqa.parsing.text import find_arxiv_stamp, strip_arxiv_stamp
-from mmqa.schema import PageText, Paper
+from mmqa.schema import PageText, Paper, Section
 from mmqa.settings import ParsingSettings
 
 PARSER_VERSION = "3"
+
+log = logging.getLogger(__name__)
 
 _ARXIV_NAME = re.compile(r"^(\d{4}\.\d{4,5})(v\d+)?$")
 _RUN_IN_ABSTRACT = re.compile(r"^(Abstract)\s*[.:\u2014\u2013-]\s*(\S.*)$", re.IGNORECASE)
@@ -149,12 +153,43 @@ def _markers(page_lines: list[list[str]], raw: RawPdf, settings: ParsingSettings
     return detect_headings(page_lines), False
 
 
-def parse_pdf(path: Path, settings: ParsingSettings) -> ParsedPaper:
+def parse_pdf(path: Path, settings: ParsingSettings, password: str | None = None) -> ParsedPaper:
     """Parse one PDF into a Paper with its section tree and the text of each section.
 
-    Raises InputError (one line: file and reason) for anything that cannot be read.
+    ``password`` opens an encrypted PDF (see ``read_pdf``). Raises InputError (one line: file and reason)
+    for anything that cannot be read, whatever went wrong: one odd file never stops a batch.
     """
-    raw = read_pdf(path)
+    try:
+        return _parse(path, settings, password)
+    except InputError:
+        raise
+    except RecursionError as exc:
+        raise InputError(str(path), "could not be parsed (nested too deeply)") from exc
+    except Exception as exc:
+        log.debug("%s: parsing failed", path, exc_info=True)
+        raise InputError(str(path), f"could not be parsed ({describe(exc)})") from exc
+
+
+def _section_texts(
+    markers: list[Marker], sections: list[Section], page_lines: list[list[str]], keep_first_line: bool = False
+) -> list[SectionText]:
+    """The running text of each section. A heading line is not body text, nor (unless ``keep_first_line``)
+    the line the first marker sits on: the synthetic front-matter marker sits on line 1, usually the title."""
+    texts: list[SectionText] = []
+    for i, (marker, section) in enumerate(zip(markers, sections, strict=True)):
+        nxt = markers[i + 1] if i + 1 < len(markers) else None
+        lines: list[tuple[int, str]] = []
+        for page in range(marker.page, (nxt.page if nxt else len(page_lines)) + 1):
+            page_text = page_lines[page - 1]
+            lo = marker.line + (0 if keep_first_line and i == 0 else 1) if page == marker.page else 0
+            hi = nxt.line if nxt and page == nxt.page else len(page_text)
+            lines.extend((page, line) for line in page_text[lo:hi])
+        texts.append(section_text(section, lines))
+    return texts
+
+
+def _parse(path: Path, settings: ParsingSettings, password: str | None) -> ParsedPaper:
+    raw = read_pdf(path, password)
     page_lines = _blank_contents(_split_run_in_abstract(_strip_furniture(raw.page_lines)))
     markers, has_outline = _markers(page_lines, raw, settings)
     if not markers or (markers[0].page, markers[0].line) > (1, 0):
@@ -165,16 +200,10 @@ def parse_pdf(path: Path, settings: ParsingSettings) -> ParsedPaper:
     if len(markers) > 1 and markers[0].title == markers[1].title == "Abstract":
         markers.pop(0)
     sections = build_sections(markers, len(page_lines))
-    texts: list[SectionText] = []
-    for i, (marker, section) in enumerate(zip(markers, sections, strict=True)):
-        nxt = markers[i + 1] if i + 1 < len(markers) else None
-        lines: list[tuple[int, str]] = []
-        for page in range(marker.page, (nxt.page if nxt else len(page_lines)) + 1):
-            page_text = page_lines[page - 1]
-            lo = marker.line + 1 if page == marker.page else 0  # the heading line itself is not body text
-            hi = nxt.line if nxt and page == nxt.page else len(page_text)
-            lines.extend((page, line) for line in page_text[lo:hi])
-        texts.append(section_text(section, lines))
+    texts = _section_texts(markers, sections, page_lines)
+    if not any(t.text.strip() for t in texts):
+        # A one-line document (a form, a test page, a title alone): that line is all the text there is.
+        texts = _section_texts(markers, sections, page_lines, keep_first_line=True)
 
     doc_id, version = _identity(raw)
     title = _title(raw, raw.page_lines[0] if raw.page_lines else [])

@@ -8,7 +8,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from mmqa.errors import InputError
+from mmqa.errors import InputError, describe
 from mmqa.parsing.text import normalize
 
 log = logging.getLogger(__name__)
@@ -47,13 +47,16 @@ def sha256_file(path: Path) -> str:
 
 
 def check_pdf_file(path: Path) -> None:
-    """Raise InputError unless ``path`` is a non-empty file that starts like a PDF."""
+    """Raise InputError unless ``path`` is a readable, non-empty file that starts like a PDF."""
     if not path.exists():
         raise InputError(str(path), "no such file")
     if not path.is_file():
         raise InputError(str(path), "not a file")
-    with path.open("rb") as handle:
-        head = handle.read(1024)
+    try:
+        with path.open("rb") as handle:
+            head = handle.read(1024)
+    except OSError as exc:
+        raise InputError(str(path), f"cannot read the file ({describe(exc)})") from exc
     if not head:
         raise InputError(str(path), "empty file (0 bytes)")
     if b"%PDF-" not in head:
@@ -62,19 +65,64 @@ def check_pdf_file(path: Path) -> None:
         raise InputError(str(path), f"not a PDF (starts with {preview!r})")
 
 
-def _open_reader(path: Path):  # -> pypdf.PdfReader (import kept lazy)
+class _PypdfToDebug(logging.Handler):
+    """Passes pypdf's records on at debug level: its warnings (1,414 'fontTools is required' on one real
+    117-page file) and errors about damaged objects it works around mean nothing to a user."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        log.debug("pypdf: %s", record.getMessage())
+
+
+def _quiet_pypdf() -> None:
+    pypdf_log = logging.getLogger("pypdf")
+    if not any(isinstance(h, _PypdfToDebug) for h in pypdf_log.handlers):
+        pypdf_log.addHandler(_PypdfToDebug())
+        pypdf_log.propagate = False
+
+
+def _unreadable(path: Path, exc: BaseException) -> str:
+    """The reason for a file pypdf gave up on, saying so when the file is cut short (an interrupted download)."""
+    log.debug("%s: pypdf could not read it", path, exc_info=exc)
+    reason = describe(exc)
+    try:
+        with path.open("rb") as handle:
+            junk_first = not handle.read(5).startswith(b"%PDF-")
+            handle.seek(max(0, path.stat().st_size - 2048))
+            cut_short = b"%%EOF" not in handle.read()
+    except OSError:
+        junk_first = cut_short = False
+    if junk_first:
+        reason += "; other bytes come before its %PDF- header"
+    if cut_short:
+        reason += "; the file looks cut short: no %%EOF at its end"
+    return f"unreadable PDF ({reason})"
+
+
+def _decrypt(reader, path: Path, password: str | None) -> None:
+    # Many publishers' PDFs are encrypted with an empty user password: they open without asking.
+    if reader.decrypt(""):
+        return
+    if password is None:
+        raise InputError(str(path), "encrypted PDF (a password is needed)")
+    if not reader.decrypt(password):
+        raise InputError(str(path), "encrypted PDF (the password given does not open it)")
+
+
+def _open_reader(path: Path, password: str | None):  # -> pypdf.PdfReader (import kept lazy)
     from pypdf import PdfReader
-    from pypdf.errors import PdfReadError
+    from pypdf.errors import DependencyError
 
     try:
         reader = PdfReader(str(path), strict=False)
-        if reader.is_encrypted and not reader.decrypt(""):
-            raise InputError(str(path), "encrypted PDF (a password is needed)")
+        if reader.is_encrypted:
+            _decrypt(reader, path, password)
         _ = len(reader.pages)
     except InputError:
         raise
-    except (PdfReadError, ValueError, KeyError, TypeError, OSError, AttributeError, IndexError) as exc:
-        raise InputError(str(path), f"unreadable PDF ({type(exc).__name__}: {exc})") from exc
+    except DependencyError as exc:  # AES needs `cryptography`, a dependency: only a broken install gets here
+        raise InputError(str(path), f"encrypted PDF that pypdf cannot decrypt here ({describe(exc)})") from exc
+    except Exception as exc:  # pypdf raises many types on damaged files; all mean the same here
+        raise InputError(str(path), _unreadable(path, exc)) from exc
     return reader
 
 
@@ -144,21 +192,35 @@ def _title_from_fonts(page) -> str:
     return normalize(" ".join("".join(title_parts).split()))[:300]
 
 
-def read_pdf(path: Path) -> RawPdf:
+def read_pdf(path: Path, password: str | None = None) -> RawPdf:
     """Read ``path`` into a RawPdf. Pages whose text cannot be extracted are recorded in ``lost_pages``.
 
+    ``password`` opens an encrypted PDF whose empty password does not; it is used here and kept nowhere.
     Raises InputError, and nothing else, for any file that cannot be read.
     """
     check_pdf_file(path)
-    reader = _open_reader(path)
+    _quiet_pypdf()
+    reader = _open_reader(path, password)
     try:
         return _read(path, reader)
     except InputError:
         raise
     except RecursionError as exc:
         raise InputError(str(path), "unreadable PDF (nested too deeply)") from exc
-    except Exception as exc:  # pypdf raises many types on damaged files; all mean the same here
-        raise InputError(str(path), f"unreadable PDF ({type(exc).__name__}: {exc})") from exc
+    except Exception as exc:
+        raise InputError(str(path), _unreadable(path, exc)) from exc
+
+
+def _has_annotation_text(reader) -> bool:
+    """True when some page carries text in its annotations (comments, FreeText boxes) rather than its content."""
+    try:
+        return any(
+            str(annot.get_object().get("/Contents", "")).strip()
+            for page in reader.pages
+            for annot in (page.get("/Annots") or [])
+        )
+    except Exception:
+        return False
 
 
 def _read(path: Path, reader) -> RawPdf:
@@ -175,6 +237,8 @@ def _read(path: Path, reader) -> RawPdf:
     if not any(line.strip() for lines in page_lines for line in lines):
         if lost:
             raise InputError(str(path), f"no page could be read ({len(lost)} pages damaged)")
+        if _has_annotation_text(reader):
+            raise InputError(str(path), "no text layer (its only text is in annotations, which are not indexed)")
         raise InputError(str(path), "no text layer (scanned or image-only PDF; OCR it first)")
     labels, has_labels = _page_labels(reader)
     title = _title_from_fonts(reader.pages[0]) if reader.pages else ""
