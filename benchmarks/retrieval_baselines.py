@@ -5,10 +5,14 @@
 (b) BM25 alone (bm25s, English stemmer), one passage per page;
 (c) mmqa's hybrid retrieval over its section-aware chunks.
 
-    .venv/bin/python benchmarks/retrieval_baselines.py [--home DIR] [--qa QA.jsonl] [--json OUT]
+    .venv/bin/python benchmarks/retrieval_baselines.py [--home DIR] [--qa QA.jsonl ...] [--json OUT]
+    .venv/bin/python benchmarks/retrieval_baselines.py --neighbourhood --home DIR \
+        --qa ../shared/eval/neighbourhood_dev.jsonl benchmarks/neighbourhood_heldout_qa.jsonl
 
---qa defaults to ../shared/eval/dev_qa.jsonl; benchmarks/heldout_qa.jsonl holds 40 more questions over the
-same six papers, written without looking at mmqa's results (see docs/BENCHMARKS.md).
+--qa (one or more files, all scored against the same indexes) defaults to ../shared/eval/dev_qa.jsonl;
+benchmarks/heldout_qa.jsonl holds 40 more questions over the same six papers, written without looking at mmqa's
+results (see docs/BENCHMARKS.md). --neighbourhood adds the 48 papers of ../shared/corpus/neighbourhood to the six:
+the 54-paper scale.
 """
 
 from __future__ import annotations
@@ -22,15 +26,17 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 CORPUS = REPO.parent / "shared" / "corpus" / "pdfs"
+NEIGHBOURHOOD = REPO.parent / "shared" / "corpus" / "neighbourhood"
 QA = REPO.parent / "shared" / "eval" / "dev_qa.jsonl"
 
 
-def page_passages() -> list[tuple[str, int, str]]:
+def page_passages(folders: list[Path]) -> list[tuple[str, int, str]]:
     """(doc_id, 1-based page, text) for every page of the corpus, as pypdf extracts it."""
     from pypdf import PdfReader
 
+    logging.getLogger("pypdf").setLevel(logging.ERROR)
     out = []
-    for path in sorted(CORPUS.glob("*.pdf")):
+    for path in sorted(p for folder in folders for p in folder.glob("*.pdf")):
         for number, page in enumerate(PdfReader(str(path)).pages, start=1):
             out.append((path.stem, number, page.extract_text() or ""))
     return out
@@ -80,13 +86,13 @@ def bm25_pages(pages, questions, depth):
     return results
 
 
-def mmqa_results(home: Path, questions, depth):
+def mmqa_results(home: Path, folders: list[Path], questions, depth):
     """mmqa's hybrid retrieval (ingesting the corpus into ``home`` first if needed)."""
     from mmqa.service import MMQA
     from mmqa.settings import Settings
 
     service = MMQA(Settings.load(home=home))
-    service.ingest([CORPUS])
+    service.ingest(folders)
     return [[p.to_result(i) for i, p in enumerate(service.search(q.question, depth).passages, 1)] for q in questions]
 
 
@@ -109,26 +115,36 @@ def main() -> None:
     warnings.filterwarnings("ignore")
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--home", type=Path, default=REPO / "benchmarks" / "out" / "home")
-    parser.add_argument("--qa", type=Path, default=QA, help="question set (JSONL, format of ../shared/eval)")
+    parser.add_argument("--qa", type=Path, nargs="+", default=[QA], help="question sets (JSONL, as ../shared/eval)")
+    parser.add_argument("--neighbourhood", action="store_true", help="add the 48 neighbourhood papers (54 in all)")
     parser.add_argument("--json", type=Path, default=None)
     args = parser.parse_args()
 
     from mmqa.evaluation import load_qa
 
-    questions = [q for q in load_qa(args.qa) if not q.unanswerable]
-    pages = page_passages()
+    folders = [CORPUS, NEIGHBOURHOOD] if args.neighbourhood else [CORPUS]
+    sets = {qa.name: [q for q in load_qa(qa) if not q.unanswerable] for qa in args.qa}
+    questions = [q for qs in sets.values() for q in qs]
+    pages = page_passages(folders)
     starter, starter_build = starter_pipeline(pages, questions, 10)
-    table = {
-        "LlamaIndex starter (1024-token chunks, MiniLM, dense)": score(starter, questions),
-        "BM25 only (one passage per page)": score(bm25_pages(pages, questions, 10), questions),
-        "mmqa (section chunks, dense + BM25)": score(mmqa_results(args.home, questions, 10), questions),
+    systems = {
+        "LlamaIndex starter (1024-token chunks, MiniLM, dense)": starter,
+        "BM25 only (one passage per page)": bm25_pages(pages, questions, 10),
+        "mmqa (section chunks, dense + BM25)": mmqa_results(args.home, folders, questions, 10),
     }
-    print(f"{args.qa.name}: {len(questions)} answerable questions; starter index built in {starter_build:.1f} s\n")
-    print("| system | hit@1 | hit@5 | MRR@10 |\n|---|---|---|---|")
-    for name, s in table.items():
-        print(f"| {name} | {s['hit@1']:.2f} | {s['hit@5']:.2f} | {s['mrr@10']:.2f} |")
+    print(f"{len(pages)} pages of {', '.join(f.name for f in folders)}; starter index built in {starter_build:.1f} s")
+    tables = {}
+    start = 0
+    for name, qs in sets.items():
+        end = start + len(qs)
+        tables[name] = {system: score(results[start:end], qs) for system, results in systems.items()}
+        start = end
+        print(f"\n{name}: {len(qs)} answerable questions\n")
+        print("| system | hit@1 | hit@5 | MRR@10 |\n|---|---|---|---|")
+        for system, s in tables[name].items():
+            print(f"| {system} | {s['hit@1']:.3f} | {s['hit@5']:.3f} | {s['mrr@10']:.3f} |")
     if args.json:
-        args.json.write_text(json.dumps(table, indent=1))
+        args.json.write_text(json.dumps(tables, indent=1))
 
 
 if __name__ == "__main__":
