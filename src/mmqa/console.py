@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import sys
 from collections.abc import Iterator
 from functools import lru_cache
@@ -13,6 +14,7 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from mmqa import NOISY_LOGGERS
 from mmqa.schema import Answer
 
 if TYPE_CHECKING:  # keep `mmqa ask` from importing the ingestion stack (pypdf, llama-index)
@@ -34,6 +36,19 @@ def out_console() -> Console:
 def err_console() -> Console:
     """stderr: logs, progress and errors."""
     return Console(stderr=True, highlight=False, soft_wrap=True)  # one-line errors stay on one line
+
+
+def setup_logging(verbose: bool) -> None:
+    """Log to stderr through rich: progress details with ``verbose``, else warnings only; noisy libraries quiet."""
+    from rich.logging import RichHandler
+
+    logging.basicConfig(
+        level=logging.INFO if verbose else logging.WARNING,
+        format="%(message)s",
+        handlers=[RichHandler(console=err_console(), show_time=False, show_path=False)],
+    )
+    for noisy in NOISY_LOGGERS:
+        logging.getLogger(noisy).setLevel(logging.ERROR)
 
 
 class IngestProgressView:

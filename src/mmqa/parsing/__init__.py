@@ -19,8 +19,7 @@ from mmqa.parsing.sections import (
 from mmqa.parsing.text import find_arxiv_stamp, strip_arxiv_stamp
 from mmqa.schema import PageText, Paper
 from mmqa.settings import ParsingSettings
-
-PARSER_VERSION = "3"
+from mmqa.versions import PARSER_VERSION
 
 _ARXIV_NAME = re.compile(r"^(\d{4}\.\d{4,5})(v\d+)?$")
 _RUN_IN_ABSTRACT = re.compile(r"^(Abstract)\s*[.:\u2014\u2013-]\s*(\S.*)$", re.IGNORECASE)
