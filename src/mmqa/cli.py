@@ -239,7 +239,7 @@ def refs(
     json_out: JsonOpt = False,
     verbose: VerboseOpt = False,
 ) -> None:
-    """A paper's bibliography: key, authors, year, title, arXiv id, whether indexed, citing sections."""
+    """A paper's bibliography: key, authors, year, title, arXiv id, the indexed paper it links to (and how)."""
     from mmqa.console import print_bibtex, print_refs
 
     listing = _service(home, verbose).references(doc, missing=missing, resolve=resolve)

@@ -139,18 +139,20 @@ def print_survey_ingest(outcome: SurveyIngest) -> None:
 
 
 def print_refs(listing: ReferenceList) -> None:
-    """The bibliography as a table: key, year, title, arXiv id, indexed, citing sections."""
+    """The bibliography as a table: key, title, arXiv id, the indexed paper it links to (and how), citing sections."""
     data = listing.to_dict()
     table = Table(title=f"references of {listing.doc_id}", title_justify="left")
-    for column in ("key", "title", "arXiv", "indexed", "cited in"):
+    for column in ("key", "title", "arXiv", "indexed as", "cited in"):
         table.add_column(column, overflow="fold")
     for ref in data["references"]:
         title = ref["title"] if len(ref["title"]) <= 70 else ref["title"][:69] + "…"
-        table.add_row(escape(ref["key"]), escape(title), ref["arxiv_id"] or "-", "yes" if ref["indexed"] else "",
+        linked = f"{ref['linked_doc']} ({ref['linked_by']})" if ref["linked"] else ""
+        table.add_row(escape(ref["key"]), escape(title), ref["arxiv_id"] or "-", escape(linked),
                       escape(", ".join(ref["cited_in"])))  # fmt: skip
     out_console().print(table)
     resolved = sum(1 for r in data["references"] if r["arxiv_id"])
-    out_console().print(f"{len(data['references'])} references, {resolved} with arXiv ids")
+    linked = sum(1 for r in data["references"] if r["linked"])
+    out_console().print(f"{len(data['references'])} references, {resolved} with arXiv ids, {linked} indexed")
 
 
 def print_bibtex(text: str) -> None:

@@ -16,7 +16,7 @@ from mmqa.parsing.sections import (
     detect_headings,
     markers_from_outline,
 )
-from mmqa.parsing.text import find_arxiv_stamp, strip_arxiv_stamp
+from mmqa.parsing.text import find_arxiv_stamp, strip_arxiv_stamp, title_block
 from mmqa.schema import PageText, Paper
 from mmqa.settings import ParsingSettings
 from mmqa.versions import PARSER_VERSION
@@ -195,5 +195,6 @@ def parse_pdf(path: Path, settings: ParsingSettings) -> ParsedPaper:
         has_outline=has_outline,
         has_page_labels=raw.has_page_labels,
         lost_pages=raw.lost_pages,
+        title_lines=title_block(page_lines[0] if page_lines else []),
     )
     return ParsedPaper(paper, texts)

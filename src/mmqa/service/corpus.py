@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from mmqa.acquire.links import folder_title_matches
 from mmqa.errors import MMQAError
 from mmqa.service.base import MAX_UPLOAD_BYTES, safe_upload_name
 from mmqa.service.refs import RefsMixin
@@ -117,7 +118,8 @@ class CorpusMixin(RefsMixin):
     ) -> SurveyIngest:
         """Ingest a survey ('arxiv:ID'; default: the corpus file's, plus its extra papers), parse its
         bibliography, resolve the entries to arXiv ids and ingest the cited papers (capped and
-        filtered by the corpus file). With ``from_dir``, cited papers not in that folder are skipped."""
+        filtered by the corpus file). With ``from_dir``, cited papers not in that folder are skipped,
+        and a folder paper whose page 1 prints the title of an entry without an id counts as cited."""
         spec = self.corpus_spec()
         default = survey is None
         source = f"arxiv:{spec.survey}" if default else survey
@@ -131,9 +133,12 @@ class CorpusMixin(RefsMixin):
             if not survey_only:
                 refs, outcome.summary = self.resolve_references(done.doc_id, online=True)
                 outcome.references = len(refs)
-                ranked = sorted((r for r in refs if r.arxiv_id), key=lambda r: -len(r.cited_in))
+                ids = {r.key: r.arxiv_id for r in refs if r.arxiv_id}
+                if from_dir is not None:  # entries printing no id, found by the title on a folder paper's page 1
+                    ids.update(folder_title_matches(refs, from_dir, {done.doc_id, *ids.values()}))
+                ranked = sorted((r for r in refs if r.key in ids), key=lambda r: -len(r.cited_in))
                 outcome.resolved = len(ranked)
-                cited = spec.cited_sources([r.arxiv_id for r in ranked if r.arxiv_id], {done.doc_id})
+                cited = spec.cited_sources([ids[r.key] for r in ranked], {done.doc_id})
                 if from_dir is not None:
                     present = [c for c in cited if self.arxiv.in_folder(c, from_dir)]
                     outcome.not_in_folder, cited = len(cited) - len(present), present

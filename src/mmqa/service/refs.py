@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from mmqa.acquire.links import Link, PaperLinker, cited_doc_ids
 from mmqa.errors import MMQAError
 from mmqa.index.manifest import Manifest
 from mmqa.schema import Answer, Reference
@@ -16,33 +17,36 @@ if TYPE_CHECKING:
 
 @dataclass
 class ReferenceList:
-    """A paper's bibliography, each entry knowing whether the paper it names is indexed."""
+    """A paper's bibliography, each entry knowing which indexed paper it names (if any) and how it is known."""
 
     doc_id: str
     references: list[Reference]
-    indexed: set[str]
+    links: dict[str, Link]  # entry key -> the indexed paper (see ``acquire.links``)
 
     def is_indexed(self, ref: Reference) -> bool:
         """Is the paper this entry names in the index?"""
-        return bool(ref.arxiv_id) and ref.arxiv_id in self.indexed
+        return ref.key in self.links
 
     def to_dict(self) -> dict[str, Any]:
-        """The stable ``refs --json`` contract."""
-        return {
-            "doc_id": self.doc_id,
-            "references": [
-                {
-                    "key": r.key,
-                    "authors": r.authors,
-                    "year": r.year,
-                    "title": r.title,
-                    "arxiv_id": r.arxiv_id or None,
-                    "indexed": self.is_indexed(r),
-                    "cited_in": r.cited_in,
-                }
-                for r in self.references
-            ],
-        }
+        """The stable ``refs --json`` contract: ``linked_doc`` is the indexed paper's doc id, ``linked_by``
+        what linked it ('printed id', 'title', 'alias', 'resolved online'); ``indexed`` says the same as
+        ``linked`` (kept for older readers)."""
+        rows = []
+        for r in self.references:
+            link = self.links.get(r.key)
+            rows.append({
+                "key": r.key,
+                "authors": r.authors,
+                "year": r.year,
+                "title": r.title,
+                "arxiv_id": r.arxiv_id or None,
+                "indexed": link is not None,
+                "linked": link is not None,
+                "linked_doc": link.doc_id if link else None,
+                "linked_by": link.linked_by if link else None,
+                "cited_in": r.cited_in,
+            })  # fmt: skip
+        return {"doc_id": self.doc_id, "references": rows}
 
 
 class RefsMixin(ServiceBase):
@@ -94,10 +98,27 @@ class RefsMixin(ServiceBase):
         else:
             refs = record.reference_objects()
             self._resolver(online=False).apply_cache(refs)
-        listing = ReferenceList(doc_id, refs, set(manifest.papers))
+        listing = ReferenceList(doc_id, refs, PaperLinker.from_manifest(manifest).links(refs, doc_id))
         if missing:
             listing.references = [r for r in refs if not listing.is_indexed(r)]
         return listing
+
+    def reference_links(self, doc_id: str, manifest: Manifest | None = None) -> dict[str, Link]:
+        """Entry key -> indexed paper, for the bibliography of ``doc_id``: computed now from the manifest (and
+        the resolution cache), so papers indexed after ``doc_id`` are linked too. Offline; ``{}`` if not indexed."""
+        manifest = manifest or self.manifest()
+        record = manifest.papers.get(doc_id)
+        if record is None or not record.references:
+            return {}
+        refs = record.reference_objects()
+        self._resolver(online=False).apply_cache(refs)
+        return PaperLinker.from_manifest(manifest).links(refs, doc_id)
+
+    def cited_papers(self, doc_id: str, cites: str, links: dict[str, Link] | None = None) -> list[str]:
+        """Doc ids of the indexed papers a passage of ``doc_id`` cites, given its ``cites`` metadata
+        (``Passage.meta['cites']``), in citation order. Pass ``links`` (``reference_links(doc_id)``) when
+        asking for many passages of one paper."""
+        return cited_doc_ids(cites, self.reference_links(doc_id) if links is None else links)
 
     def answer_bibtex(self, answer: Answer, with_cited: bool = True) -> str:
         """BibTeX for the papers an answer cites (and, with ``with_cited``, the works its passages cite)."""
