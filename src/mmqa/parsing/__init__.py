@@ -195,6 +195,7 @@ def parse_pdf(path: Path, settings: ParsingSettings) -> ParsedPaper:
         has_outline=has_outline,
         has_page_labels=raw.has_page_labels,
         lost_pages=raw.lost_pages,
-        title_lines=title_block(page_lines[0] if page_lines else []),
+        # from the raw page: a title repeated as the running head of every page is furniture, but not here
+        title_lines=title_block([strip_arxiv_stamp(x) for x in raw.page_lines[0]] if raw.page_lines else []),
     )
     return ParsedPaper(paper, texts)

@@ -136,12 +136,13 @@ class CorpusMixin(RefsMixin):
                 ids = {r.key: r.arxiv_id for r in refs if r.arxiv_id}
                 if from_dir is not None:  # entries printing no id, found by the title on a folder paper's page 1
                     ids.update(folder_title_matches(refs, from_dir, {done.doc_id, *ids.values()}))
-                ranked = sorted((r for r in refs if r.key in ids), key=lambda r: -len(r.cited_in))
+                ranked = [ids[r.key] for r in sorted((r for r in refs if r.key in ids), key=lambda r: -len(r.cited_in))]
                 outcome.resolved = len(ranked)
-                cited = spec.cited_sources([ids[r.key] for r in ranked], {done.doc_id})
-                if from_dir is not None:
-                    present = [c for c in cited if self.arxiv.in_folder(c, from_dir)]
-                    outcome.not_in_folder, cited = len(cited) - len(present), present
+                if from_dir is not None:  # the folder first, then the cap: every cited paper the folder holds
+                    present = [i for i in dict.fromkeys(ranked) if self.arxiv.in_folder(f"arxiv:{i}", from_dir)]
+                    outcome.not_in_folder = len(spec.cited_sources(ranked, {done.doc_id, *present}))
+                    ranked = present
+                cited = spec.cited_sources(ranked, {done.doc_id})
         extra = spec.sources()[1:] if default and not survey_only else []
         outcome.cited_sources = cited
         more = list(dict.fromkeys(s for s in cited + extra if s.split(":", 1)[1] != outcome.survey))
