@@ -205,11 +205,11 @@ def test_survey_round_trip(arxiv, tmp_path, settings_for):
     assert proc.returncode == 0, proc.stderr
     data = json.loads(proc.stdout)
     assert set(data) == {"doc_id", "references"} and data["doc_id"] == SURVEY_ID
-    assert all(
-        set(r) == {"key", "authors", "year", "title", "arxiv_id", "indexed", "cited_in"} for r in data["references"]
-    )
+    fields = {"key", "authors", "year", "title", "arxiv_id", "indexed", "linked", "linked_doc", "linked_by", "cited_in"}
+    assert all(set(r) == fields for r in data["references"])
     rows = {r["key"]: r for r in data["references"]}
     assert rows["Dosovitskiy et al., 2021"]["indexed"] and rows["Dosovitskiy et al., 2021"]["cited_in"] == ["2.1"]
+    assert rows["Dosovitskiy et al., 2021"]["linked_doc"] == "2010.11929"
     assert rows["LeCun et al., 1998"]["arxiv_id"] is None and not rows["LeCun et al., 1998"]["indexed"]
 
     missing = {r["key"] for r in json.loads(run_cli(home, "refs", "--missing", "--json").stdout)["references"]}

@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import json
-import logging
 import sys
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
-from mmqa import NOISY_LOGGERS
 from mmqa.errors import MMQAError
 
 app = typer.Typer(
@@ -45,25 +43,12 @@ BaseUrlOpt = Annotated[
 ]
 
 
-def _setup_logging(verbose: bool) -> None:
-    from rich.logging import RichHandler
-
-    from mmqa.console import err_console
-
-    logging.basicConfig(
-        level=logging.INFO if verbose else logging.WARNING,
-        format="%(message)s",
-        handlers=[RichHandler(console=err_console(), show_time=False, show_path=False)],
-    )
-    for noisy in NOISY_LOGGERS:
-        logging.getLogger(noisy).setLevel(logging.ERROR)
-
-
 def _service(home: Path | None, verbose: bool = False, **overrides: Any):
+    from mmqa.console import setup_logging
     from mmqa.service import MMQA
     from mmqa.settings import Settings
 
-    _setup_logging(verbose)
+    setup_logging(verbose)
     return MMQA(Settings.load(home=home, **overrides))
 
 
@@ -275,7 +260,7 @@ def refs(
     json_out: JsonOpt = False,
     verbose: VerboseOpt = False,
 ) -> None:
-    """A paper's bibliography: key, authors, year, title, arXiv id, whether indexed, citing sections."""
+    """A paper's bibliography: key, authors, year, title, arXiv id, the indexed paper it links to (and how)."""
     from mmqa.console import print_bibtex, print_refs
 
     listing = _service(home, verbose).references(doc, missing=missing, resolve=resolve)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import sys
 from collections.abc import Iterator
 from functools import lru_cache
@@ -13,6 +14,7 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from mmqa import NOISY_LOGGERS
 from mmqa.schema import Answer
 
 if TYPE_CHECKING:  # keep `mmqa ask` from importing the ingestion stack (pypdf, llama-index)
@@ -34,6 +36,19 @@ def out_console() -> Console:
 def err_console() -> Console:
     """stderr: logs, progress and errors."""
     return Console(stderr=True, highlight=False, soft_wrap=True)  # one-line errors stay on one line
+
+
+def setup_logging(verbose: bool) -> None:
+    """Log to stderr through rich: progress details with ``verbose``, else warnings only; noisy libraries quiet."""
+    from rich.logging import RichHandler
+
+    logging.basicConfig(
+        level=logging.INFO if verbose else logging.WARNING,
+        format="%(message)s",
+        handlers=[RichHandler(console=err_console(), show_time=False, show_path=False)],
+    )
+    for noisy in NOISY_LOGGERS:
+        logging.getLogger(noisy).setLevel(logging.ERROR)
 
 
 class IngestProgressView:
@@ -124,18 +139,20 @@ def print_survey_ingest(outcome: SurveyIngest) -> None:
 
 
 def print_refs(listing: ReferenceList) -> None:
-    """The bibliography as a table: key, year, title, arXiv id, indexed, citing sections."""
+    """The bibliography as a table: key, title, arXiv id, the indexed paper it links to (and how), citing sections."""
     data = listing.to_dict()
     table = Table(title=f"references of {listing.doc_id}", title_justify="left")
-    for column in ("key", "title", "arXiv", "indexed", "cited in"):
+    for column in ("key", "title", "arXiv", "indexed as", "cited in"):
         table.add_column(column, overflow="fold")
     for ref in data["references"]:
         title = ref["title"] if len(ref["title"]) <= 70 else ref["title"][:69] + "…"
-        table.add_row(escape(ref["key"]), escape(title), ref["arxiv_id"] or "-", "yes" if ref["indexed"] else "",
+        linked = f"{ref['linked_doc']} ({ref['linked_by']})" if ref["linked"] else ""
+        table.add_row(escape(ref["key"]), escape(title), ref["arxiv_id"] or "-", escape(linked),
                       escape(", ".join(ref["cited_in"])))  # fmt: skip
     out_console().print(table)
     resolved = sum(1 for r in data["references"] if r["arxiv_id"])
-    out_console().print(f"{len(data['references'])} references, {resolved} with arXiv ids")
+    linked = sum(1 for r in data["references"] if r["linked"])
+    out_console().print(f"{len(data['references'])} references, {resolved} with arXiv ids, {linked} indexed")
 
 
 def print_bibtex(text: str) -> None:

@@ -255,6 +255,7 @@ class Ingestor:
             title=paper.title,
             short_name=paper.short_name,
             aliases=paper.aliases,
+            title_lines=paper.title_lines,
             version=paper.version,
             sha256=paper.sha256,
             source_path=paper.source_path,

@@ -15,6 +15,8 @@ from typing import Any, Literal
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from mmqa.versions import PARSER_VERSION
+
 
 def _default_home() -> Path:
     from platformdirs import user_data_dir
@@ -248,8 +250,6 @@ class Settings(BaseSettings):
         The Chroma collection is named after it, so a changed parser, chunker or embedder
         never silently reuses vectors made under other settings.
         """
-        from mmqa.parsing import PARSER_VERSION
-
         payload = {
             "parser": PARSER_VERSION,
             # parse_ahead and parse_timeout only change when and how long a PDF is parsed, not what comes out.

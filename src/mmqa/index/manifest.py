@@ -34,6 +34,7 @@ class PaperRecord:
     references: list[dict[str, Any]] = field(default_factory=list)  # the bibliography (Reference.to_dict())
     survey: bool = False  # ingested as a survey (`mmqa ingest --survey`): its references are the cited set
     aliases: list[str] = field(default_factory=list)  # names the paper gives itself (parsing.names)
+    title_lines: list[str] = field(default_factory=list)  # top of page 1 (parsing.text.title_block)
 
     def names(self) -> list[str]:
         """What a question may call this paper; records written before aliases existed have only the short name."""

@@ -18,11 +18,10 @@ from mmqa.parsing.sections import (
     detect_headings,
     markers_from_outline,
 )
-from mmqa.parsing.text import find_arxiv_stamp, strip_arxiv_stamp
+from mmqa.parsing.text import find_arxiv_stamp, strip_arxiv_stamp, title_block
 from mmqa.schema import PageText, Paper, Section
 from mmqa.settings import ParsingSettings
-
-PARSER_VERSION = "3"
+from mmqa.versions import PARSER_VERSION
 
 log = logging.getLogger(__name__)
 
@@ -225,5 +224,7 @@ def _parse(path: Path, settings: ParsingSettings, password: str | None) -> Parse
         has_outline=has_outline,
         has_page_labels=raw.has_page_labels,
         lost_pages=raw.lost_pages,
+        # from the raw page: a title repeated as the running head of every page is furniture, but not here
+        title_lines=title_block([strip_arxiv_stamp(x) for x in raw.page_lines[0]] if raw.page_lines else []),
     )
     return ParsedPaper(paper, texts)

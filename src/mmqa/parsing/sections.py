@@ -121,38 +121,56 @@ def detect_headings(page_lines: list[list[str]]) -> list[Marker]:
     return markers
 
 
-def _find_line(page_lines: list[list[str]], page: int, title: str, after: tuple[int, int]) -> int | None:
-    """Index of the line on ``page`` where ``title`` starts (possibly wrapped over two lines)."""
+def _find_line(
+    page_lines: list[list[str]], page: int, title: str, after: tuple[int, int], depth: int = -1
+) -> tuple[int, str] | None:
+    """(index of the line on ``page`` where ``title`` starts, possibly wrapped over two lines; the section
+    number printed before it, or ''). A printed number counts only at the outline ``depth`` (0: '2',
+    1: '2.1'), so a list item that merely opens with a number is not taken for the section's; a line
+    with such a number wins over an earlier one without (a label in a figure that reads the same)."""
     target = _key(title)
     if not target:
         return None
     lines = page_lines[page - 1]
     start = after[1] + 1 if after[0] == page else 0
+    first: tuple[int, str] | None = None
     for idx in range(start, len(lines)):
-        here = _key(lines[idx])
-        if not here:
-            continue
-        joined = here + (_key(lines[idx + 1]) if idx + 1 < len(lines) else "")
-        if here.startswith(target) or (len(here) >= 4 and target.startswith(here) and joined.startswith(target)):
-            return idx
-    return None
+        candidates = [(lines[idx], "")]
+        printed = _OUTLINE_NUMBER.match(lines[idx].strip())
+        if printed:
+            level_fits = len(printed.group(1).split(".")) == depth + 1
+            candidates.append((printed.group(2), printed.group(1) if level_fits else ""))
+        for text, number in candidates:
+            here = _key(text)
+            if not here:
+                continue
+            joined = here + (_key(lines[idx + 1]) if idx + 1 < len(lines) else "")
+            if here.startswith(target) or (len(here) >= 4 and target.startswith(here) and joined.startswith(target)):
+                if number:  # the printed heading: better than a figure label above it that reads the same
+                    return idx, number
+                first = first or (idx, "")
+    return first
 
 
 def markers_from_outline(page_lines: list[list[str]], outline: list[OutlineEntry]) -> list[Marker]:
-    """Place each outline entry at the line where its title is printed (top of its page if not found)."""
+    """Place each outline entry at the line where its title is printed (top of its page if not found).
+
+    An outline entry without a number ('Modality Encoder') takes the number printed with its heading
+    ('2.1 Modality Encoder'), so sections, chunks and ``cited_in`` carry numbers as the text shows them.
+    """
     markers: list[Marker] = []
     last = (0, -1)
     for entry in outline:
         match = _OUTLINE_NUMBER.match(entry.title)
         number, title = (match.group(1), match.group(2).strip()) if match else ("", entry.title)
+        depth = -1 if number else entry.depth  # a numbered outline entry keeps its own number
         page = max(entry.page, last[0])
-        line = _find_line(page_lines, page, entry.title, last)
-        if line is None and page + 1 <= len(page_lines):
-            nxt = _find_line(page_lines, page + 1, entry.title, last)
-            if nxt is not None:
-                page, line = page + 1, nxt
-        if line is None:
-            line = last[1] + 1 if page == last[0] else 0
+        found = _find_line(page_lines, page, entry.title, last, depth)
+        if found is None and page + 1 <= len(page_lines):
+            found = _find_line(page_lines, page + 1, entry.title, last, depth)
+            page = page + 1 if found is not None else page
+        line = found[0] if found is not None else (last[1] + 1 if page == last[0] else 0)
+        number = number or (found[1] if found is not None else "")
         kind = _unnumbered_kind(title) or ("appendix" if number[:1].isalpha() else "body")
         markers.append(Marker(page, line, number, title, kind))
         last = (page, line)

@@ -68,3 +68,19 @@ def find_arxiv_stamp(text: str) -> tuple[str, str] | None:
 def strip_arxiv_stamp(text: str) -> str:
     """Remove the arXiv side stamp, which pypdf interleaves with the page text."""
     return _ARXIV_STAMP.sub(" ", text)
+
+
+TITLE_BLOCK_LINES = 20
+
+
+def title_block(first_page: list[str]) -> list[str]:
+    """The non-empty lines at the top of page 1, up to the 'Abstract' heading (at most 20): where a paper
+    prints its title, whatever the title extraction makes of it. Entries of other papers' bibliographies
+    are linked against these lines (``acquire.links``)."""
+    lines: list[str] = []
+    for line in (x.strip() for x in first_page):
+        if line.lower().rstrip(".:") == "abstract" or len(lines) >= TITLE_BLOCK_LINES:
+            break
+        if line:
+            lines.append(line)
+    return lines

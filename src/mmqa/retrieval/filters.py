@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from mmqa.acquire.links import PaperLinker
 from mmqa.errors import MMQAError
 from mmqa.index.manifest import Manifest
 
@@ -14,7 +15,8 @@ class SearchFilter:
     """Restrict retrieval to some papers and/or to a section and its subsections.
 
     ``scope`` 'survey' keeps the indexed survey(s), 'cited' the indexed papers they cite; ``cited_by``
-    keeps the papers cited in that survey section (and its subsections).
+    keeps the papers cited in that survey section (and its subsections). Cited papers are those the
+    survey's entries link to (``acquire.links``: printed id, title, alias or an id resolved online).
     """
 
     docs: list[str] | None = None
@@ -65,13 +67,14 @@ class SearchFilter:
             return {s.doc_id for s in surveys}
         prefix = (self.cited_by or "").strip().removeprefix("§").rstrip(".")
         cited: set[str] = set()
+        linker = PaperLinker.from_manifest(manifest)
         for survey in surveys:
-            for ref in survey.references:
-                places = ref.get("cited_in") or []
-                if prefix and not any(p == prefix or p.startswith(prefix + ".") for p in places):
+            for ref in survey.reference_objects():
+                if prefix and not any(p == prefix or p.startswith(prefix + ".") for p in ref.cited_in):
                     continue
-                if ref.get("arxiv_id") and ref["arxiv_id"] in manifest.papers:
-                    cited.add(ref["arxiv_id"])
+                link = linker.link(ref, survey.doc_id)
+                if link is not None:
+                    cited.add(link.doc_id)
         if not cited:
             where = f"section {prefix!r} of the survey" if prefix else "the survey"
             raise MMQAError(f"no indexed paper is cited by {where} (see `mmqa refs`)")
