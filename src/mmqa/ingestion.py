@@ -26,11 +26,12 @@ from mmqa.index.onnx_model import model_fingerprint
 from mmqa.index.store import ChunkStore
 from mmqa.parsing.ahead import ParseAhead
 from mmqa.parsing.chunker import Chunker
+from mmqa.parsing.names import NAMES_VERSION
 from mmqa.parsing.pdf import check_pdf_file, sha256_file
 from mmqa.parsing.references import Bibliography, parse_references
 from mmqa.parsing.text import split_sentences
 from mmqa.parsing.tokens import token_counter
-from mmqa.schema import Chunk, Reference, SentenceUnit, indexed_text
+from mmqa.schema import Chunk, Paper, Reference, SentenceUnit, indexed_text
 from mmqa.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -50,6 +51,7 @@ class FileResult:
     seconds: float = 0.0
     sentences: int = 0
     reused: int = 0  # vectors taken from the embedding cache instead of being computed
+    renamed: bool = False  # an unchanged paper whose title and names were read again (nothing re-embedded)
     timings: dict[str, float] = field(default_factory=dict)  # parse, parse_work, chunk, embed, store (seconds)
 
 
@@ -157,7 +159,7 @@ class Ingestor:
                 if self.settings.parsing.parse_ahead and index + 1 < len(files):
                     self._parse_ahead(files[index + 1], manifest, ahead, hashes)
                 result = self._ingest_guarded(path, manifest, observer, ahead, hashes.pop(path, None))
-                changed = changed or result.status in {"added", "updated"}
+                changed = changed or result.status in {"added", "updated"} or result.renamed
                 report.files.append(result)
                 observer.file_done(result)
         if changed or not self.bm25.matches(manifest.live_chunk_ids()):
@@ -208,7 +210,7 @@ class Ingestor:
             check_pdf_file(path)
             hashes[path] = sha256_file(path)
             record = self._unchanged(hashes[path], manifest)
-            if record is None or not record.aliases:
+            if record is None or record.names_version < NAMES_VERSION:
                 ahead.submit(path)
         except (InputError, OSError):
             pass  # reported when the file's turn comes
@@ -219,11 +221,11 @@ class Ingestor:
         check_pdf_file(path)
         record = self._unchanged(sha or sha256_file(path), manifest)
         if record is not None:
-            if not record.aliases:  # indexed before mmqa read the names a paper gives itself: read them now
-                record.aliases = ahead.take(path)[0].paper.aliases
-                manifest.save(self.manifest_path)
+            renamed = record.names_version < NAMES_VERSION
+            if renamed:  # names read by an older mmqa: read them again
+                self._rename(record, ahead.take(path)[0].paper, manifest)
             return FileResult(str(path), "unchanged", record.doc_id, record.title, record.pages,
-                              len(record.chunk_ids))  # fmt: skip
+                              len(record.chunk_ids), renamed=renamed)  # fmt: skip
         timings: dict[str, float] = {}
         # "parse": the time this file's parse held up the ingest; "parse_work": pypdf's own time (the same
         # unless the file was parsed ahead, in a worker process, while the previous one was embedded).
@@ -250,6 +252,8 @@ class Ingestor:
             title=paper.title,
             short_name=paper.short_name,
             aliases=paper.aliases,
+            terms=paper.terms,
+            names_version=NAMES_VERSION,
             version=paper.version,
             sha256=paper.sha256,
             source_path=paper.source_path,
@@ -272,6 +276,16 @@ class Ingestor:
             log.warning("%s: text of pages %s could not be extracted", path.name, paper.lost_pages)
         return FileResult(str(path), status, paper.doc_id, paper.title, len(paper.pages), len(chunks),
                           sentences=len(units), reused=reused, timings=timings)  # fmt: skip
+
+    def _rename(self, record: PaperRecord, paper: Paper, manifest: Manifest) -> None:
+        """Give an indexed paper the title and names read now. Its chunks keep their vectors (the short name
+        in their embedded header stays the old one until the paper is re-indexed); their stored title and
+        short name change, and so does the keyword index, rebuilt at the end of the ingest."""
+        if (record.title, record.short_name) != (paper.title, paper.short_name):
+            self.store.rename(record.chunk_ids, paper.title, paper.short_name)
+        record.title, record.short_name = paper.title, paper.short_name
+        record.aliases, record.terms, record.names_version = paper.aliases, paper.terms, NAMES_VERSION
+        manifest.save(self.manifest_path)
 
     def _link_citations(self, references: list[Reference], chunks: list[Chunk]) -> list[Reference]:
         """Fill each chunk's ``cites`` and each reference's ``cited_in`` (arXiv ids from print or the cache).

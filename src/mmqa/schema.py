@@ -68,6 +68,7 @@ class Paper:
     has_page_labels: bool
     lost_pages: list[int] = field(default_factory=list)
     aliases: list[str] = field(default_factory=list)  # names it goes by: 'Transformer', 'ViT', 'Vision Transformer'
+    terms: list[str] = field(default_factory=list)  # acronyms (and long forms) its front matter defines
 
 
 @dataclass

@@ -112,7 +112,7 @@ def _page_labels(reader) -> tuple[list[str], bool]:
     return labels, has_labels
 
 
-def _title(reader, first_page_text: str) -> str:
+def paper_title(reader, first_page_text: str) -> str:
     """The metadata title when it is sound, else the title block atop page 1 (see ``parsing.title``)."""
     try:
         meta_title = (reader.metadata or {}).get("/Title")
@@ -155,7 +155,7 @@ def _read(path: Path, reader) -> RawPdf:
             raise InputError(str(path), f"no page could be read ({len(lost)} pages damaged)")
         raise InputError(str(path), "no text layer (scanned or image-only PDF; OCR it first)")
     labels, has_labels = _page_labels(reader)
-    title = _title(reader, "\n".join(page_lines[0])) if reader.pages else ""
+    title = paper_title(reader, "\n".join(page_lines[0])) if reader.pages else ""
     return RawPdf(
         path=path,
         sha256=sha256_file(path),

@@ -177,10 +177,10 @@ def mended(title: str, page_text: str) -> str:
                 continue
         out.append(token)
     result = " ".join(out)
-    # 'Lan-guage' (joined from a line break above): the page spells it 'language', so drop the hyphen.
-    return re.sub(
-        r"\b([A-Za-z]+)-([a-z]+)\b",
-        lambda m: m.group(0) if (m.group(1) + m.group(2)).lower() not in words or m.group(0).lower() in words
-        else m.group(1) + m.group(2),
-        result,
-    )
+
+    def unhyphenated(match: re.Match) -> str:
+        # 'Lan-guage' (joined from a line break above): the page spells it 'language', so drop the hyphen.
+        whole = match.group(1) + match.group(2)
+        return whole if whole.lower() in words and match.group(0).lower() not in words else match.group(0)
+
+    return re.sub(r"\b([A-Za-z]+)-([a-z]+)\b", unhyphenated, result)
