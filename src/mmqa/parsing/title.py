@@ -163,8 +163,8 @@ def _joined(lines: list[str]) -> str:
 
 
 def mended(title: str, page_text: str) -> str:
-    """``title`` with words pypdf split apart ('ReAc t') or hyphenated across lines ('Lan-guage'),
-    and cased by small caps ('ReAc t' read from 'REAC T'), spelled as the rest of page 1 spells them."""
+    """``title`` with words pypdf split apart ('ReAc t') or hyphenated across lines ('Lan-guage') spelled
+    as the rest of page 1 spells them ('ReAct', 'language'); a compound the page hyphenates keeps its hyphen."""
     words = {w.lower(): w for w in _WORD.findall(normalize(page_text)) if len(w) > 2}
     tokens = title.split(" ")
     out: list[str] = []
