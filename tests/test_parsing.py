@@ -96,7 +96,8 @@ def test_identity_title_and_short_name(parsed):
 
 
 def test_aliases_are_the_names_a_paper_gives_itself(parsed):
-    assert parsed("1706.03762").paper.aliases == ["Attention Is All You Need", "Transformer"]  # "..., the Transformer,"
+    assert parsed("1706.03762").paper.aliases == ["Transformer", "Attention Is All You Need"]  # "..., the Transformer,"
+    assert parsed("1706.03762").paper.short_name == "Transformer"
     assert "Vision Transformer" in parsed("2010.11929").paper.aliases
     assert parsed("2204.02311").paper.aliases == ["PaLM", "Pathways Language Model"]
     assert parsed("2205.01068").paper.aliases == ["OPT", "Open Pre-trained Transformers"]

@@ -3,8 +3,9 @@ passage's context (pure functions)."""
 
 from __future__ import annotations
 
-from mmqa.parsing.names import asked_acronym, defines, paper_aliases, spells
+from mmqa.parsing.names import asked_acronym, defines, read_names, spells
 from mmqa.retrieval.priors import (
+    PaperNames,
     boost,
     definitions_first,
     in_context,
@@ -29,14 +30,59 @@ def test_the_longest_name_wins_and_names_stand_as_words():
 
 def test_aliases_come_from_the_front_matter():
     front = (
-        "We use the Vision Transformer (ViT) for images. Visual Question Answering (VQA) is hard. "
+        "Vision Transformer (ViT) attains excellent results. Visual Question Answering (VQA) is hard. "
         "We propose a new simple network architecture, the Transformer, based solely on attention."
     )
-    aliases = paper_aliases("Attention Is All You Need", "Attention Is All You Need", front)
-    assert aliases == ["Attention Is All You Need", "ViT", "Vision Transformer", "Transformer"]
-    assert "VQA" not in aliases  # defined in passing, not the paper's own name
-    palm = paper_aliases("PaLM: Scaling Language Modeling", "PaLM", "which we call Pathways Language Model (PaLM).")
-    assert palm == ["PaLM", "Pathways Language Model"]
+    names = read_names("Attention Is All You Need", front)
+    assert names.aliases == ["ViT", "Vision Transformer", "Transformer", "Attention Is All You Need"]
+    assert names.short == "ViT"
+    assert "VQA" not in names.aliases  # defined in passing, not the paper's own name
+    assert names.terms == ["ViT", "Vision Transformer", "VQA", "Visual Question Answering"]
+    palm = read_names("PaLM: Scaling Language Modeling", "which we call Pathways Language Model (PaLM).")
+    assert (palm.short, palm.aliases) == ("PaLM", ["PaLM", "Pathways Language Model"])
+
+
+def test_a_paper_owns_only_the_names_it_introduces():
+    cited = read_names("Scaling Vision Transformers", "Networks such as the Vision Transformer (ViT) work well.")
+    assert (cited.short, cited.aliases) == ("Scaling Vision Transformers", ["Scaling Vision Transformers"])
+    assert cited.terms == ["ViT", "Vision Transformer"]  # defined there, but another paper's name
+    plural = read_names(
+        "High-Resolution Image Synthesis with Latent Diffusion Models",
+        "Diffusion models (DMs) achieve great results. Our latent diffusion models (LDMs) are cheaper.",
+    )
+    assert plural.short == "LDMs" and "LDM" in plural.aliases and "DMs" not in plural.aliases
+    flan = read_names(
+        "Finetuned Language Models Are Zero-Shot Learners",
+        "We evaluate on natural language inference (NLI). We call this model FLAN, and it works.",
+    )
+    assert flan.short == "FLAN" and "NLI" not in flan.aliases
+    bit = read_names("Big Transfer (BiT): General Visual Representation Learning", "We revisit pre-training.")
+    assert bit.short == "BiT"
+    parti = read_names("Scaling Models", "We present the Pathways Autoregressive Text-to-Image (Parti) model.")
+    assert parti.short == "Parti"
+    beit = read_names("Image as a Foreign Language: BEiT Pretraining", "We introduce BEIT-3, a general model.")
+    assert beit.short == "BEiT-3"  # the abstract's capitals, spelled as the title spells 'BEiT'
+
+
+def test_an_ambiguous_name_names_a_paper_only_where_the_question_tells_which():
+    names = PaperNames(
+        {"2203.03605": ["DINO"], "2104.14294": ["DINO", "Emerging Properties"], "2010.11929": ["ViT"], "x": ["MAE"]},
+        titles={
+            "2203.03605": "DINO: DETR with Improved DeNoising Anchor Boxes for End-to-End Object Detection",
+            "2104.14294": "Emerging Properties in Self-Supervised Vision Transformers",
+            "2010.11929": "An Image is Worth 16x16 Words: Transformers for Image Recognition at Scale",
+            "2104.02057": "An Empirical Study of Training Self-Supervised Vision Transformers",
+            "2106.04560": "Scaling Vision Transformers",
+        },
+        terms={"2010.11929": ["ViT"], "2104.02057": ["ViT"], "2106.04560": ["ViT"], "y": ["MAE"]},
+    )
+    assert names.ambiguous == {"DINO", "ViT"}  # two papers call themselves DINO; three define ViT
+    assert names.named("What does DINO's teacher do?") == set()
+    assert names.named("How is the self-supervised DINO trained?") == {"2104.14294"}
+    assert names.named("What AP does DINO reach for object detection?") == {"2203.03605"}
+    assert names.named("How many patches does ViT use?") == set()
+    assert names.named("How does ViT do image recognition at scale?") == {"2010.11929"}
+    assert names.named("Is MAE slow?") == {"x"}  # defined by one other paper: still its own
 
 
 def test_acronym_questions_and_definitions():

@@ -152,7 +152,8 @@ def test_reingest_reads_the_names_of_papers_indexed_before_aliases(small_home):
     manifest_path = service.manifest_path
     data = json.loads(manifest_path.read_text())
     for record in data["papers"].values():
-        del record["aliases"]  # as written by the previous mmqa version
+        for key in ("aliases", "terms", "names_version"):
+            del record[key]  # as written by an mmqa before aliases
     manifest_path.write_text(json.dumps(data))
     assert service.manifest().papers["1512.03385"].names() == ["Deep Residual Learning for Image Recognition"]
     chunks_before = service.store.count()
@@ -161,6 +162,38 @@ def test_reingest_reads_the_names_of_papers_indexed_before_aliases(small_home):
     assert [f.status for f in report.files] == ["unchanged"]
     assert service.manifest().papers["1512.03385"].aliases == ["Deep Residual Learning for Image Recognition"]
     assert service.store.count() == chunks_before  # names only: nothing re-embedded or re-stored
+
+
+def test_reingest_mends_the_title_and_names_of_an_older_record_without_re_embedding(small_home):
+    service, path = small_home
+    record = service.manifest().papers["1512.03385"]
+    # As an older mmqa left it: a title read from figure text, a short name taken from another paper,
+    # on the stored chunks and in the keyword index too.
+    service.store.rename(record.chunk_ids, "20222023", "Qwertz")
+    data = json.loads(service.manifest_path.read_text())
+    old = data["papers"]["1512.03385"]
+    old.update(title="20222023", short_name="Qwertz", aliases=["Qwertz", "20222023"])
+    del old["terms"], old["names_version"]
+    service.manifest_path.write_text(json.dumps(data))
+    service._ingestor().rebuild_bm25(service.manifest())
+    assert service.bm25.search("Qwertz", 3)
+    probe = record.chunk_ids[:5]
+    vectors_before = service.store._get(probe, ["embeddings"])["embeddings"]
+    sentences_before = service.store.sentence_count()
+
+    report = service.ingest([path])
+    assert [(f.status, f.title) for f in report.files] == [("unchanged", record.title)]
+    fixed = service.manifest().papers["1512.03385"]
+    assert (fixed.title, fixed.short_name, fixed.aliases) == (record.title, record.short_name, record.aliases)
+    assert fixed.chunk_ids == record.chunk_ids
+    # The same vectors (nothing re-embedded); the new names on every stored chunk and in the keyword index.
+    assert service.store.sentence_count() == sentences_before
+    vectors_after = service.store._get(probe, ["embeddings"])["embeddings"]
+    assert all((a == b).all() for a, b in zip(vectors_after, vectors_before, strict=True))
+    assert {c.meta["short_name"] for c in service.store.get(fixed.chunk_ids)} == {record.short_name}
+    assert {c.meta["title"] for c in service.store.get(fixed.chunk_ids)} == {record.title}
+    assert service.bm25.search("Qwertz", 3) == []
+    assert [(f.status, f.renamed) for f in service.ingest([path]).files] == [("unchanged", False)]  # once only
 
 
 def test_reingest_upgrades_a_bm25_index_without_passage_order(small_home):

@@ -26,6 +26,7 @@ from mmqa.index.onnx_model import model_fingerprint
 from mmqa.index.store import ChunkStore
 from mmqa.parsing.ahead import ParseAhead
 from mmqa.parsing.chunker import Chunker
+from mmqa.parsing.names import NAMES_VERSION
 from mmqa.parsing.pdf import check_pdf_file, sha256_file
 from mmqa.parsing.references import Bibliography, parse_references
 from mmqa.parsing.text import split_sentences
@@ -50,6 +51,7 @@ class FileResult:
     seconds: float = 0.0
     sentences: int = 0
     reused: int = 0  # vectors taken from the embedding cache instead of being computed
+    renamed: bool = False  # an unchanged paper whose title and names were read again (nothing re-embedded)
     timings: dict[str, float] = field(default_factory=dict)  # parse, parse_work, chunk, embed, store (seconds)
 
 
@@ -164,7 +166,7 @@ class Ingestor:
                     for upcoming in files[index : index + 2]:
                         self._parse_ahead(upcoming, manifest, ahead, hashes)
                 result = self._ingest_guarded(path, manifest, observer, ahead, hashes.pop(path, None))
-                changed = changed or result.status in {"added", "updated"}
+                changed = changed or result.status in {"added", "updated"} or result.renamed
                 report.files.append(result)
                 observer.file_done(result)
         if changed or not self.bm25.matches(manifest.live_chunk_ids()):
@@ -217,7 +219,7 @@ class Ingestor:
             check_pdf_file(path)
             hashes[path] = sha256_file(path)
             record = self._unchanged(hashes[path], manifest)
-            if record is None or not record.aliases:
+            if record is None or record.names_version < NAMES_VERSION:
                 ahead.submit(path)
         except (InputError, OSError):
             pass  # reported when the file's turn comes
@@ -232,14 +234,15 @@ class Ingestor:
             raise InputError(str(path), f"cannot read the file ({describe(exc)})") from exc
         record = self._unchanged(sha, manifest)
         if record is not None:
-            if not record.aliases:  # indexed before mmqa read the names a paper gives itself: read them now
+            renamed = record.names_version < NAMES_VERSION
+            if renamed:  # names read by an older mmqa: read them again
                 try:
-                    record.aliases = ahead.take(path)[0].paper.aliases
-                    manifest.save(self.manifest_path)
+                    self._rename(record, ahead.take(path)[0].paper, manifest)
                 except InputError as exc:  # e.g. an encrypted paper re-ingested without its password
+                    renamed = False
                     log.debug("%s: names not read (%s)", path.name, exc.reason)
             return FileResult(str(path), "unchanged", record.doc_id, record.title, record.pages,
-                              len(record.chunk_ids))  # fmt: skip
+                              len(record.chunk_ids), renamed=renamed)  # fmt: skip
         timings: dict[str, float] = {}
         paper, chunks, references, units = self._read(path, ahead, timings)
         clock = time.perf_counter()
@@ -256,6 +259,8 @@ class Ingestor:
             short_name=paper.short_name,
             aliases=paper.aliases,
             title_lines=paper.title_lines,
+            terms=paper.terms,
+            names_version=NAMES_VERSION,
             version=paper.version,
             sha256=paper.sha256,
             source_path=paper.source_path,
@@ -305,6 +310,17 @@ class Ingestor:
             raise InputError(str(path), f"could not be indexed ({describe(exc)})") from exc
         timings["chunk"] = time.perf_counter() - clock
         return parsed.paper, chunks, references, units
+
+    def _rename(self, record: PaperRecord, paper: Paper, manifest: Manifest) -> None:
+        """Give an indexed paper the title and names read now. Its chunks keep their vectors (the short name
+        in their embedded header stays the old one until the paper is re-indexed); their stored title and
+        short name change, and so does the keyword index, rebuilt at the end of the ingest."""
+        if (record.title, record.short_name) != (paper.title, paper.short_name):
+            self.store.rename(record.chunk_ids, paper.title, paper.short_name)
+        record.title, record.short_name = paper.title, paper.short_name
+        record.aliases, record.terms, record.names_version = paper.aliases, paper.terms, NAMES_VERSION
+        record.title_lines = paper.title_lines
+        manifest.save(self.manifest_path)
 
     def _link_citations(self, references: list[Reference], chunks: list[Chunk]) -> list[Reference]:
         """Fill each chunk's ``cites`` and each reference's ``cited_in`` (arXiv ids from print or the cache).

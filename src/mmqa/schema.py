@@ -69,6 +69,7 @@ class Paper:
     lost_pages: list[int] = field(default_factory=list)
     aliases: list[str] = field(default_factory=list)  # names it goes by: 'Transformer', 'ViT', 'Vision Transformer'
     title_lines: list[str] = field(default_factory=list)  # the top of page 1, where the title is printed
+    terms: list[str] = field(default_factory=list)  # acronyms (and long forms) its front matter defines
 
 
 @dataclass

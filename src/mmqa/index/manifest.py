@@ -35,6 +35,8 @@ class PaperRecord:
     survey: bool = False  # ingested as a survey (`mmqa ingest --survey`): its references are the cited set
     aliases: list[str] = field(default_factory=list)  # names the paper gives itself (parsing.names)
     title_lines: list[str] = field(default_factory=list)  # top of page 1 (parsing.text.title_block)
+    terms: list[str] = field(default_factory=list)  # acronyms and long forms its front matter defines
+    names_version: int = 0  # parsing.names.NAMES_VERSION when title, names and terms were read
 
     def names(self) -> list[str]:
         """What a question may call this paper; records written before aliases existed have only the short name."""

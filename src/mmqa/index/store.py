@@ -160,6 +160,14 @@ class ChunkStore:
         for start in range(0, len(nodes), _WRITE_BATCH):
             store.add(nodes[start : start + _WRITE_BATCH])
 
+    def rename(self, ids: Sequence[str], title: str, short_name: str) -> None:
+        """Set the paper title and short name stored with chunks ``ids``; their vectors stay as they are."""
+        for start in range(0, len(ids), _WRITE_BATCH):
+            got = self._collection.get(ids=list(ids[start : start + _WRITE_BATCH]), include=["metadatas"])
+            metas = [{**(meta or {}), "title": title, "short_name": short_name} for meta in got["metadatas"]]
+            if got["ids"]:
+                self._collection.update(ids=got["ids"], metadatas=metas)
+
     def delete(self, ids: Iterable[str]) -> None:
         """Remove chunks (and their sentences) by chunk id; missing ids are ignored."""
         ids = list(ids)

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from mmqa.errors import InputError, describe
 from mmqa.parsing.chunker import SectionText, section_text
-from mmqa.parsing.names import paper_aliases, short_name
+from mmqa.parsing.names import read_names
 from mmqa.parsing.pdf import RawPdf, read_pdf
 from mmqa.parsing.sections import (
     Marker,
@@ -146,6 +146,13 @@ def _title(raw: RawPdf, first_page: list[str]) -> str:
     return title
 
 
+def _front_text(texts: list[SectionText]) -> str:
+    """Where a paper names itself: its abstract when one of the first sections is the abstract (before it
+    may come author lines read as a section), else the start of its text."""
+    abstracts = [t for t in texts[:4] if t.section.title.lower().strip(" .:") == "abstract" and len(t.text) > 200]
+    return (abstracts[0] if abstracts else texts[0]).text[:3000] if texts else ""
+
+
 def _markers(page_lines: list[list[str]], raw: RawPdf, settings: ParsingSettings) -> tuple[list[Marker], bool]:
     if len(raw.outline) >= settings.min_outline_entries:
         return add_unnumbered(page_lines, markers_from_outline(page_lines, raw.outline)), True
@@ -206,13 +213,13 @@ def _parse(path: Path, settings: ParsingSettings, password: str | None) -> Parse
 
     doc_id, version = _identity(raw)
     title = _title(raw, raw.page_lines[0] if raw.page_lines else [])
-    front_text = texts[0].text[:3000] if texts else ""
-    short = short_name(title, front_text)
+    names = read_names(title, _front_text(texts))
     paper = Paper(
         doc_id=doc_id,
         title=title,
-        short_name=short,
-        aliases=paper_aliases(title, short, front_text),
+        short_name=names.short,
+        aliases=names.aliases,
+        terms=names.terms,
         version=version,
         source_path=str(path.resolve()),
         sha256=raw.sha256,

@@ -9,13 +9,30 @@ are read from there at ingest and matched against questions at query time.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
+
+# Bumped when the reading of titles and names changes: an index's older records get their names read again
+# on the next ingest of their PDFs (parse only; nothing is re-embedded).
+NAMES_VERSION = 2
 
 # An acronym has at least two capitals: "ViT", "PaLM", "OPT", "BERT-Large".
 _ACRONYM = r"[A-Z][A-Za-z0-9-]*[A-Z][A-Za-z0-9-]*"
 _ARGUMENT = r"(?:\(\w{1,3}\))?"  # a metric's argument: "ATD(k)"
 _DEFINED_ACRONYM = re.compile(rf"\(({_ACRONYM})\)")
-_LONG_FORM_BEFORE = re.compile(rf"((?:[A-Z][\w-]*\s+){{0,5}}[A-Z][\w-]*)\s*\(({_ACRONYM})\)")
+_ANY_LONG_FORM_BEFORE = re.compile(rf"((?:[\w-]+\s+){{0,7}}[\w-]+)\s*\(({_ACRONYM})\)")
+_PLURAL = re.compile(r"^[A-Z][\w-]*[A-Z]s$")  # 'LLMs', 'DMs': a kind of thing, not one paper's name
+# Before a long form, these present it as existing work ('such as the Vision Transformer (ViT)', 'learning
+# for Vision Transformers (ViT)', 'into Low Rank Adapters (LoRA)'), not as the paper's own.
+_CITED = re.compile(
+    r"\b(?:such as(?: the)?|e\.g\.,?|like|for|of|on|in|into|onto|with|from|to|by|via|using|through|over|upon|at|"
+    r"under|between|among|about|than|and|or)\s*$",
+    re.IGNORECASE,
+)
 _INTRODUCES = re.compile(r"\b(?:[Ww]e (?:propose|present|introduce|call|name|dub|term)|called|named|dubbed)\b")
+# An acronym is the paper's own where a sentence introduces it: 'we propose ...', 'Our latent diffusion models (LDMs)'.
+_INTRODUCES_ACRONYM = re.compile(_INTRODUCES.pattern + r"|\b(?:[Oo]ur|refer to \w+ as)\b")
+# "We present the Pathways Autoregressive Text-to-Image (Parti) model": a name in parentheses where it is introduced.
+_INTRODUCED_IN_PARENTHESES = re.compile(_INTRODUCES.pattern + r"[^.;()]{0,80}\(([A-Z][\w.-]{2,})\)")
 # "we propose ..., the Transformer," / "we present DINO (" / "which we call X" / "named X", within a sentence.
 _SELF_NAMING = re.compile(
     _INTRODUCES.pattern + r"[^.;]{0,80}?"
@@ -35,39 +52,117 @@ _ACRONYM_QUESTION = re.compile(
 )
 
 
-def short_name(title: str, front_text: str) -> str:
-    """'PaLM' from 'PaLM: Scaling ...'; 'ViT' from '... Vision Transformer (ViT)' in the abstract."""
-    head = title.split(":", 1)[0].strip()
-    if ":" in title and len(head.split()) <= 2:
-        return head
-    match = _DEFINED_ACRONYM.search(front_text)
-    if match:
-        return match.group(1)
-    words = title.split()
-    return title if len(words) <= 6 else " ".join(words[:4]) + "…"
+@dataclass
+class PaperNames:
+    """What a paper is called: a label for citations, the names it gives itself, and the terms its front
+    matter defines (its own and others': 'Vision Transformer (ViT)' in a paper that builds on ViT)."""
+
+    short: str
+    aliases: list[str]
+    terms: list[str]
 
 
-def paper_aliases(title: str, short: str, front_text: str) -> list[str]:
-    """The names a paper goes by: its short name, a title head before a colon, and the names its
-    front matter introduces (acronyms with their long forms, "we propose ... the Transformer")."""
+def read_names(title: str, front_text: str) -> PaperNames:
+    """The names ``title`` and the front matter (abstract) give a paper.
+
+    Its own names, strongest first: the title head before a colon ('BLIP: ...', up to three words), an
+    acronym in the title ('Big Transfer (BiT)'), an acronym the front matter defines where it
+    introduces it ('we call ... (PaLM)', 'Our latent diffusion models (LDMs)') or whose long form
+    is in the title ('masked autoencoders (MAE)'), a name it introduces ('which we call FLAN'), and
+    last the first acronym the abstract defines unless it is cited as existing work ('such as the
+    Vision Transformer (ViT)'). A plural acronym ('LLMs', 'DMs') is a paper's own only when introduced.
+    The label is the first own name, else the title (cut after four words when longer than six).
+    """
     text = " ".join(front_text.split())
-    names = [short, title.split(":", 1)[0].strip() if ":" in title else title]
-    # Of the acronyms the front matter defines, the paper's own are the first one, those in its title and
-    # those it introduces ("we call ... (PaLM)"); others ("Visual Question Answering (VQA)") are not.
-    for i, match in enumerate(_LONG_FORM_BEFORE.finditer(text)):
-        long_form, acronym = match.groups()
-        sentence = text[text.rfind(". ", 0, match.start()) + 1 : match.end()]
-        own = i == 0 or acronym in title or _INTRODUCES.search(sentence)
-        long_name = _spelled_tail(long_form, acronym)
-        if own and long_name:
-            names += [acronym, long_name]
+    head = title.split(":", 1)[0].strip() if ":" in title else ""
+    names = [m.group(1) for m in _DEFINED_ACRONYM.finditer(head or title)]
+    names += [head] if head and len(head.split()) <= 3 else []
+    definitions = _definitions(text)
+    kept = [d for d in definitions if not any(_tail_of(d.long_form, o.long_form) for o in definitions if o is not d)]
+    for i, d in enumerate(kept):
+        cited = bool(_CITED.search(d.before))
+        in_title = _words(d.long_form) <= _words(title) or d.acronym in title.split()
+        first = i == 0 and definitions[0] is d and spells(d.acronym, d.long_form)
+        if d.introduced or (not cited and not _PLURAL.match(d.acronym) and (in_title or first)):
+            names += [d.acronym, d.long_form]
+            if _PLURAL.match(d.acronym):
+                names.append(d.acronym[:-1])  # 'LDMs' -> 'LDM'
+    names += [m.group(1) for m in _INTRODUCED_IN_PARENTHESES.finditer(text)]
     names += [m.group(1) for m in _SELF_NAMING.finditer(text)]
-    aliases: list[str] = []
+    own = _clean(names, title)
+    short = own[0] if own else (title if len(title.split()) <= 6 else " ".join(title.split()[:4]) + "…")
+    aliases = _clean([short, *own, head or title], title)
+    terms = _clean([name for d in definitions for name in (d.acronym, d.long_form)], title)
+    return PaperNames(short, aliases, terms)
+
+
+@dataclass
+class _Definition:
+    acronym: str
+    long_form: str
+    before: str  # the text just before the long form
+    introduced: bool  # in a sentence that introduces it ('we propose', 'our')
+
+
+def _definitions(text: str) -> list[_Definition]:
+    """The acronyms ``text`` defines ('masked autoencoders (MAE)'), in order, each once."""
+    found: list[_Definition] = []
+    for match in _ANY_LONG_FORM_BEFORE.finditer(text):
+        words, acronym = match.groups()
+        long_form = _loosely_spelled_tail(words, acronym)
+        # Two letters ('AI', 'MM') name a field, not a paper: neither they nor their long forms are names.
+        if len(acronym) < 3 or not long_form or any(d.acronym == acronym for d in found):
+            continue
+        start = match.start(1) + words.rindex(long_form)
+        lead = text[max(text.rfind(". ", 0, start) + 1, start - 50) : start]
+        introduced = bool(_INTRODUCES_ACRONYM.search(lead))
+        found.append(_Definition(acronym, long_form, text[max(0, start - 20) : start], introduced))
+    return found
+
+
+def _loosely_spelled_tail(phrase: str, acronym: str) -> str:
+    """The shortest tail of ``phrase`` that starts with the acronym's first letter and holds its
+    capitals in order anywhere in its letters ('masked autoencoders' for MAE), or ''."""
+    letters = [ch.lower() for ch in acronym if ch.isupper()]
+    words = phrase.split()
+    for start in range(len(words) - 1, max(-1, len(words) - 2 * len(letters) - 2), -1):
+        tail = " ".join(words[start:])
+        if not letters or tail[:1].lower() != letters[0]:
+            continue
+        position = 0
+        for ch in tail.lower():
+            if position < len(letters) and ch == letters[position]:
+                position += 1
+        if position == len(letters):
+            return tail
+    return ""
+
+
+def _words(text: str) -> set[str]:
+    return {w.lower().rstrip("s") for w in re.findall(r"[A-Za-z0-9]+", text)}
+
+
+def _tail_of(short: str, long: str) -> bool:
+    """Is ``short`` the end of the longer ``long`` ('diffusion models' of 'latent diffusion models')?"""
+    return len(long) > len(short) and long.lower().endswith(" " + short.lower())
+
+
+def _clean(names: list[str], title: str) -> list[str]:
+    """Names trimmed, at least three characters, not generic, each once (whatever the case), in order.
+
+    A word broken at a line end is mended ('Program- Aided'), and a name the abstract writes in capitals
+    takes the title's spelling ('BEIT-3' -> 'BEiT-3' when the title says 'BEiT')."""
+    title_words = [w for w in re.findall(r"[\w.-]{3,}", title) if not w.isupper()]
+    out: list[str] = []
     for name in names:
-        name = name.strip(" .,;:-")
-        if len(name) >= 3 and name not in _NOT_A_NAME and not name.endswith("…") and name not in aliases:
-            aliases.append(name)
-    return aliases
+        name = re.sub(r"(\w)- (\w)", r"\1-\2", name.strip(" .,;:-"))
+        for word in title_words:
+            if name.upper().startswith(word.upper()) and name[: len(word)].isupper():
+                name = word + name[len(word) :]
+        if len(name) < 3 or name in _NOT_A_NAME or name.endswith("…") or name.lower() in {o.lower() for o in out}:
+            continue
+        out.append(name)
+    return out
 
 
 def asked_acronym(question: str) -> str | None:

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from mmqa.errors import InputError, describe
 from mmqa.parsing.text import normalize
+from mmqa.parsing.title import mended, sound_metadata_title, title_block
 
 log = logging.getLogger(__name__)
 
@@ -160,36 +160,14 @@ def _page_labels(reader) -> tuple[list[str], bool]:
     return labels, has_labels
 
 
-def _title_from_fonts(page) -> str:
-    """The text drawn in the largest font on the first page, which is nearly always the title."""
-    pieces: list[tuple[float, str]] = []
-
-    def visit(text, cm, tm, font_dict, font_size):
-        size = abs(font_size * tm[3]) if tm else font_size
-        if text.strip():
-            pieces.append((round(size, 1), text))
-
+def paper_title(reader, first_page_text: str) -> str:
+    """The metadata title when it is sound, else the title block atop page 1 (see ``parsing.title``)."""
     try:
-        page.extract_text(visitor_text=visit)
-    except Exception:
-        return ""
-    if not pieces:
-        return ""
-    sizes = Counter(size for size, _ in pieces)
-    body_size = sizes.most_common(1)[0][0]
-    biggest = max(size for size, text in pieces if len(text.strip()) > 1)
-    if biggest <= body_size * 1.15:
-        return ""
-    # Small caps are drawn as big capitals plus smaller capitals: the title runs from the first to
-    # the last piece in the biggest font, plus a trailing small-caps piece.
-    big = [i for i, (size, text) in enumerate(pieces) if size >= biggest * 0.95 and text.strip()]
-    first, last = big[0], big[-1]
-    if last + 1 < len(pieces):
-        size, text = pieces[last + 1]
-        if size >= body_size * 1.15 and text.strip().isupper():
-            last += 1
-    title_parts = [text for _, text in pieces[first : last + 1]]
-    return normalize(" ".join("".join(title_parts).split()))[:300]
+        meta_title = (reader.metadata or {}).get("/Title")
+    except Exception:  # damaged info dictionary: fall back on the page
+        meta_title = None
+    title = sound_metadata_title(str(meta_title) if meta_title else "", first_page_text)
+    return title or mended(title_block(reader.pages[0]), first_page_text)
 
 
 def read_pdf(path: Path, password: str | None = None) -> RawPdf:
@@ -241,7 +219,7 @@ def _read(path: Path, reader) -> RawPdf:
             raise InputError(str(path), "no text layer (its only text is in annotations, which are not indexed)")
         raise InputError(str(path), "no text layer (scanned or image-only PDF; OCR it first)")
     labels, has_labels = _page_labels(reader)
-    title = _title_from_fonts(reader.pages[0]) if reader.pages else ""
+    title = paper_title(reader, "\n".join(page_lines[0])) if reader.pages else ""
     return RawPdf(
         path=path,
         sha256=sha256_file(path),

@@ -11,11 +11,11 @@ from mmqa.parsing.names import asked_acronym, defines
 from mmqa.retrieval.filters import SearchFilter
 from mmqa.retrieval.fusion import convex_fusion, diversify, drop_contained, reciprocal_rank_fusion
 from mmqa.retrieval.priors import (
+    PaperNames,
     boost,
     definitions_first,
     in_context,
     is_summary_section,
-    named_papers,
 )
 from mmqa.schema import Passage
 from mmqa.settings import RetrievalSettings
@@ -40,7 +40,7 @@ class HybridRetriever:
         self.manifest = manifest
         self.doc_of = {cid: doc for doc, record in manifest.papers.items() for cid in record.chunk_ids}
         self.live_ids = self.doc_of.keys()  # the chunks of every paper's current version
-        self.paper_names = {doc: record.names() for doc, record in manifest.papers.items()}
+        self.paper_names = PaperNames.from_manifest(manifest)
         self.summary_sections = {
             (doc, section["number"])
             for doc, record in manifest.papers.items()
@@ -98,7 +98,7 @@ class HybridRetriever:
         else:
             fused = convex_fusion(dense, lexical, self.settings.dense_weight)
 
-        named = named_papers(query, self.paper_names)
+        named = self.paper_names.named(query)
         if named:
             fused = boost(fused, lambda cid: self.doc_of.get(cid) in named, self.settings.named_paper_bonus)
         if self.summary_sections:

@@ -25,20 +25,82 @@ _SUMMARY_TITLE = re.compile(r"abstract|introduction|conclusions?( and future wor
 _NAME_END = r"(?![\w]|-(?:based|like|style|type)\b)"
 
 
+# A name that this many papers define in their front matter is a word of the field ('ViT' once papers build
+# on ViT), not the name of one of them.
+FIELD_TERM_PAPERS = 3
+_STOP = {"with", "from", "that", "this", "what", "which", "does", "paper", "their", "they", "when", "into", "about",
+         "using", "over", "than", "them", "have", "between", "model", "method", "approach"}  # fmt: skip
+
+
+class PaperNames:
+    """What each name points to across the whole index, and which names are ambiguous.
+
+    A name is ambiguous when two papers claim it as their own (two DINOs), or when ``FIELD_TERM_PAPERS``
+    papers define it in their front matter (it has become a word of the field). An ambiguous name
+    names a paper only where the question also has a word of that paper's title that the other
+    papers using the name lack ('self-supervised DINO').
+    """
+
+    def __init__(self, names: Mapping[str, Sequence[str]], titles: Mapping[str, str] | None = None,
+                 terms: Mapping[str, Sequence[str]] | None = None) -> None:  # fmt: skip
+        self.claims: dict[str, set[str]] = {}
+        for doc, aliases in names.items():
+            for name in aliases:
+                if name:
+                    self.claims.setdefault(name, set()).add(doc)
+        users = {name: set(docs) for name, docs in self.claims.items()}
+        for doc, defined in (terms or {}).items():
+            for name in defined:
+                users.setdefault(name, set()).add(doc)
+        self.users = users
+        self.ambiguous = {
+            name for name, docs in self.claims.items() if len(docs) > 1 or len(users[name]) >= FIELD_TERM_PAPERS
+        }
+        self.title_words = {doc: _content_words(title) for doc, title in (titles or {}).items()}
+
+    @classmethod
+    def from_manifest(cls, manifest) -> PaperNames:
+        """The names of every paper in ``manifest`` (an ``index.manifest.Manifest``)."""
+        papers = manifest.papers
+        return cls({d: r.names() for d, r in papers.items()}, {d: r.title for d, r in papers.items()},
+                   {d: r.terms for d, r in papers.items()})  # fmt: skip
+
+    def named(self, question: str) -> set[str]:
+        """The papers (doc ids) that ``question`` names; longer names win, so "Vision Transformer" names ViT
+        and not the Transformer. Matching is case-sensitive."""
+        taken: list[tuple[int, int]] = []
+        found: set[str] = set()
+        for name in sorted(self.claims, key=lambda n: (-len(n), n)):
+            for match in re.finditer(rf"(?<![\w-]){re.escape(name)}{_NAME_END}", question):
+                if any(start <= match.start() < end or start < match.end() <= end for start, end in taken):
+                    continue
+                taken.append(match.span())
+                found |= self._resolve(name, question)
+        return found
+
+    def _resolve(self, name: str, question: str) -> set[str]:
+        """The papers ``name`` stands for in ``question``."""
+        docs = self.claims[name]
+        if name not in self.ambiguous:
+            return set(docs)
+        asked = _content_words(question) - _content_words(name)
+        chosen = set()
+        for doc in docs:
+            others = set().union(*(self.title_words.get(o, set()) for o in self.users[name] if o != doc))
+            if asked & (self.title_words.get(doc, set()) - others):
+                chosen.add(doc)
+        return chosen
+
+
 def named_papers(question: str, names: Mapping[str, Sequence[str]]) -> set[str]:
-    """The papers (doc ids) that ``question`` names by one of their ``names``; longer names win, so
-    "Vision Transformer" names ViT and not the Transformer. Matching is case-sensitive."""
-    by_length = sorted(((name, doc) for doc, aliases in names.items() for name in aliases if name),
-                       key=lambda pair: -len(pair[0]))  # fmt: skip
-    taken: list[tuple[int, int]] = []
-    found: set[str] = set()
-    for name, doc in by_length:
-        for match in re.finditer(rf"(?<![\w-]){re.escape(name)}{_NAME_END}", question):
-            if any(start <= match.start() < end or start < match.end() <= end for start, end in taken):
-                continue
-            taken.append(match.span())
-            found.add(doc)
-    return found
+    """The papers (doc ids) that ``question`` names by one of their ``names`` (see ``PaperNames.named``)."""
+    return PaperNames(names).named(question)
+
+
+def _content_words(text: str) -> set[str]:
+    """Lower-case words of four letters or more, a plural 's' dropped: 'Self-Supervised' -> {'self', 'supervised'}."""
+    words = {w.lower() for w in re.findall(r"[A-Za-z0-9]+", text)}
+    return {w[:-1] if w.endswith("s") and len(w) > 4 else w for w in words if len(w) >= 4 and w not in _STOP}
 
 
 def is_summary_section(title: str) -> bool:
