@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from mmqa.evaluation import QARecord, first_hit_rank, is_hit, percentile, section_hit, summarize
+from mmqa.index.embedding_cache import EmbeddingCache
 from mmqa.progress import IngestRate
 from mmqa.retrieval.fusion import convex_fusion, diversify, drop_contained, reciprocal_rank_fusion
 from mmqa.settings import Settings
@@ -135,3 +137,21 @@ def test_drop_contained_keeps_the_first_of_duplicates():
     assert drop_contained(["page", "caption", "other"], texts.__getitem__) == ["page", "other"]
     # A caption ranked first does not hide the fuller page chunk below it.
     assert drop_contained(["caption", "page"], texts.__getitem__) == ["caption", "page"]
+
+
+def test_embedding_cache_computes_each_distinct_text_once(tmp_path):
+    asked: list[list[str]] = []
+
+    def compute(texts: list[str]) -> np.ndarray:  # stands in for the embedder: one distinct vector per text
+        asked.append(texts)
+        return np.array([[float(len(t)), float(ord(t[0]))] for t in texts], dtype=np.float32)
+
+    cache = EmbeddingCache(tmp_path / "cache.sqlite", "model:int8")
+    vectors, reused = cache.embed(["overlap one.", "a sentence of its own", "overlap one."], compute)
+    assert asked == [["overlap one.", "a sentence of its own"]] and reused == 0
+    assert np.array_equal(vectors[0], vectors[2]) and not np.array_equal(vectors[0], vectors[1])
+    again, reused = cache.embed(["a sentence of its own", "overlap one."], compute)
+    assert len(asked) == 1 and reused == 2 and np.array_equal(again, vectors[[1, 0]])
+    other = EmbeddingCache(tmp_path / "cache.sqlite", "model")  # another model key shares nothing
+    other.embed(["a sentence of its own"], compute)
+    assert asked[-1] == ["a sentence of its own"]
