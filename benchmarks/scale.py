@@ -310,7 +310,14 @@ def run(args: argparse.Namespace, work: Path) -> dict[str, Any]:
     rows = []
     with chroma_server(dirs["chroma"], work / "chroma.log") as url:
         service = make_service(dirs["home"], url, dirs["models"])
-        service.embedder.embed(["warm-up: export the ONNX model once, outside the timing"])
+        # Export (and quantise) the model once in another process: torch, which the export needs, would
+        # otherwise set this process's peak RSS before anything is ingested.
+        export = (
+            "import sys; from pathlib import Path; from mmqa.index.embedder import Embedder; "
+            "from mmqa.settings import EmbeddingSettings; Embedder(EmbeddingSettings(), Path(sys.argv[1])).embed(['x'])"
+        )
+        subprocess.run([sys.executable, "-c", export, str(dirs["models"])], check=True)
+        service.embedder.embed(["warm-up, outside the timing"])
         for size in args.sizes:
             rows.append(measure_size(size, corpus, service, dirs, url, args.rounds))
             print(f"[{size} papers measured, {(time.perf_counter() - started) / 60:.1f} min]", file=sys.stderr)
