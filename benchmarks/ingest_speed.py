@@ -89,7 +89,7 @@ def write_embedding_texts(home: Path) -> Path:
 def throughput_worker(encoder: str, home: Path) -> None:
     """Print word pieces per second of one encoder over the texts an ingest embeds (run in a new process).
 
-    ``onnx``/``torch``: mmqa's Embedder (length-sorted batches of the configured size) on that runtime;
+    ``onnx`` (int8), ``onnx-fp32``, ``torch``: mmqa's Embedder (length-sorted batches of the configured size);
     ``st-default``: a plain ``SentenceTransformer.encode(texts)`` call, what a user would write.
     """
     from mmqa.index.embedder import Embedder, TorchEncoder
@@ -97,7 +97,9 @@ def throughput_worker(encoder: str, home: Path) -> None:
     from mmqa.settings import EmbeddingSettings
 
     texts = json.loads((home / "embedding_texts.json").read_text())
-    embedder = Embedder(EmbeddingSettings(backend="torch" if encoder == "st-default" else encoder), home / "models")
+    backend = {"st-default": "torch", "onnx-fp32": "onnx"}.get(encoder, encoder)
+    quantize = "none" if encoder == "onnx-fp32" else "int8"
+    embedder = Embedder(EmbeddingSettings(backend=backend, quantize=quantize), home / "models")
     pieces = sum(min(n + 2, 256) for n in token_counter(str(embedder.model_dir)).count_many(texts))
     if encoder == "st-default":
         model = TorchEncoder(embedder.model_dir, 256)._model
@@ -115,7 +117,7 @@ def embedding_throughput(home: Path, runs: int) -> dict[str, list[float]]:
     out: dict[str, list[float]] = {}
     write_embedding_texts(home)
     for _ in range(runs):
-        for encoder in ("onnx", "torch", "st-default"):
+        for encoder in ("onnx", "onnx-fp32", "torch", "st-default"):
             done = subprocess.run(
                 [sys.executable, __file__, "--throughput-worker", encoder, str(home)],
                 check=True, capture_output=True, text=True,
@@ -186,7 +188,8 @@ def main() -> None:
     print(f"median of {args.throughput_runs} new-process runs each:\n")
     print("| encoder | word pieces/s | runs | × sentence-transformers default |\n|---|---|---|---|")
     for name, label in (
-        ("onnx", "mmqa Embedder, ONNX Runtime"),
+        ("onnx", "mmqa Embedder, ONNX Runtime int8 (default)"),
+        ("onnx-fp32", "mmqa Embedder, ONNX Runtime fp32"),
         ("torch", "mmqa Embedder, sentence-transformers on torch"),
         ("st-default", "plain SentenceTransformer.encode(texts)"),
     ):

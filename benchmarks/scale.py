@@ -3,6 +3,7 @@ Chroma server, on a synthetic corpus of perturbed copies of the six papers (see 
 
     .venv/bin/python benchmarks/scale.py [--sizes 6,50,200] [--max-pages 12] [--rounds 3] [--json]
     .venv/bin/python benchmarks/scale.py --real 2 --sizes 2,4 --max-pages 3     # smoke run, a few minutes
+    .venv/bin/python benchmarks/scale.py --neighbourhood --sizes 6,54,200,400   # real 6 -> 54, then synthetic
 
 Each size ingests the folder holding papers 1..size into the same index, so the ingest figures are those
 of the increment (papers already indexed come back unchanged). Queries: the dev questions × rounds, warm,
@@ -173,8 +174,17 @@ def measure_size(
     row["home_mb"] = tree_mb(dirs["home"])
     row["home_cache_mb"] = tree_mb(dirs["home"] / "cache")
     row["total_mb"] = row["chroma_mb"] + row["home_mb"]
+    row["peak_rss_mb"] = peak_rss_mb()  # this process (ingest and queries; the Chroma server apart), so far
     row.update(query_step(dirs["home"], url, dirs["models"], rounds, {p.stem for p in corpus.real}))
     return row
+
+
+def peak_rss_mb() -> float:
+    """The high-water mark of this process's resident memory (VmHWM), in MB."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
 
 
 # -- reporting --------------------------------------------------------------------------------------
@@ -200,6 +210,7 @@ COLUMNS = [
     ("home_mb", "home (MB)", "{:.1f}"),
     ("home_cache_mb", "of it emb. cache (MB)", "{:.1f}"),
     ("total_mb", "total (MB)", "{:.1f}"),
+    ("peak_rss_mb", "peak RSS (MB)", "{:.0f}"),
     ("search_p50_ms", "search p50 (ms)", "{:.1f}"),
     ("search_p95_ms", "search p95 (ms)", "{:.1f}"),
     ("ask_p50_ms", "ask p50 (ms)", "{:.1f}"),
@@ -272,6 +283,11 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--sizes", default="6,50,200", help="corpus sizes in papers, ascending (default 6,50,200)")
     parser.add_argument("--max-pages", type=int, default=12, help="source pages per synthetic paper (default 12)")
     parser.add_argument("--real", type=int, default=None, help="base corpus: only the N real PDFs with fewest pages")
+    parser.add_argument(
+        "--neighbourhood",
+        action="store_true",
+        help="after the base corpus, the 48 real papers of ../shared/corpus/neighbourhood, then copies",
+    )
     parser.add_argument("--rounds", type=int, default=3, help="rounds over the dev questions (default 3)")
     parser.add_argument("--seed", type=int, default=0, help="seed of the word perturbation")
     parser.add_argument("--workdir", type=Path, default=None, help="keep corpus, home and Chroma data here")
@@ -287,11 +303,21 @@ def run(args: argparse.Namespace, work: Path) -> dict[str, Any]:
     """Start the Chroma server, then grow, ingest and measure at each size."""
     started = time.perf_counter()
     dirs = {name: work / name for name in ("papers", "home", "chroma", "models")}
-    corpus = SyntheticCorpus(dirs["papers"], smallest_real(CORPUS, args.real), args.max_pages, args.seed)
+    real = smallest_real(CORPUS, args.real)
+    if args.neighbourhood:
+        real += sorted((CORPUS.parent / "neighbourhood").glob("*.pdf"))
+    corpus = SyntheticCorpus(dirs["papers"], real, args.max_pages, args.seed)
     rows = []
     with chroma_server(dirs["chroma"], work / "chroma.log") as url:
         service = make_service(dirs["home"], url, dirs["models"])
-        service.embedder.embed(["warm-up: export the ONNX model once, outside the timing"])
+        # Export (and quantise) the model once in another process: torch, which the export needs, would
+        # otherwise set this process's peak RSS before anything is ingested.
+        export = (
+            "import sys; from pathlib import Path; from mmqa.index.embedder import Embedder; "
+            "from mmqa.settings import EmbeddingSettings; Embedder(EmbeddingSettings(), Path(sys.argv[1])).embed(['x'])"
+        )
+        subprocess.run([sys.executable, "-c", export, str(dirs["models"])], check=True)
+        service.embedder.embed(["warm-up, outside the timing"])
         for size in args.sizes:
             rows.append(measure_size(size, corpus, service, dirs, url, args.rounds))
             print(f"[{size} papers measured, {(time.perf_counter() - started) / 60:.1f} min]", file=sys.stderr)

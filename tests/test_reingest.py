@@ -12,6 +12,7 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 from pypdf import PdfReader, PdfWriter
 
@@ -213,3 +214,22 @@ def test_reingest_upgrades_a_bm25_index_without_passage_order(small_home):
     assert service.store.count() == chunks_before  # the BM25 side only: nothing re-embedded
     with pytest.raises(MMQAError, match="nothing to rebuild"):
         service.rebuild()  # now up to date
+
+
+def test_changed_embedder_gets_a_new_index_with_its_own_vectors(small_home, settings_for):
+    """int8 (the default) -> fp32: a new index key, every vector computed again (none from the int8
+    cache entries) and stored apart from the int8 ones, which the int8 settings still read."""
+    service, path = small_home
+    fp32 = MMQA(settings_for(service.settings.home, **{"embedding.quantize": "none"}))
+    assert fp32.index_key != service.index_key
+    assert fp32.status()["earlier_index"]["index_key"] == service.index_key
+    result = fp32.rebuild().files[0]
+    assert (result.status, result.reused) == ("added", 0)  # the cache is keyed by the model too
+    ids = fp32.manifest().papers["1512.03385"].chunk_ids
+    assert ids == service.manifest().papers["1512.03385"].chunk_ids  # same chunks, new vectors
+    new = fp32.store._get(ids, ["embeddings"])["embeddings"]
+    old = service.store._get(ids, ["embeddings"])["embeddings"]
+    cosines = np.sum(np.asarray(new) * np.asarray(old), axis=1)
+    assert cosines.min() >= 0.99 and cosines.max() < 1 - 1e-6
+    again = MMQA(settings_for(service.settings.home)).ingest([path])
+    assert again.files[0].status == "unchanged"  # back under int8: its index is still whole

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from mmqa.evaluation import QARecord, answer_figures, first_hit_rank, is_hit, percentile, section_hit, summarize
+from mmqa.index.embedding_cache import EmbeddingCache
+from mmqa.progress import IngestRate
 from mmqa.retrieval.fusion import convex_fusion, diversify, drop_contained, reciprocal_rank_fusion
 from mmqa.schema import Answer, AnswerSentence, Citation, Passage
 from mmqa.settings import Settings
@@ -135,6 +138,28 @@ def test_index_key_follows_chunking_and_model(tmp_path):
     assert base.index_key() != Settings.load(home=tmp_path, **{"chunking.max_tokens": 128}).index_key()
     # Parsing in a worker process or not yields the same chunks: no re-index for flipping it.
     assert base.index_key() == Settings.load(home=tmp_path, **{"parsing.parse_ahead": False}).index_key()
+    # int8 and fp32 vectors never share an index; torch is fp32 whatever quantize says.
+    fp32 = Settings.load(home=tmp_path, **{"embedding.quantize": "none"}).index_key()
+    assert fp32 != base.index_key()
+    assert fp32 == Settings.load(home=tmp_path, **{"embedding.backend": "torch"}).index_key()
+
+
+def test_ingest_rate_figures():
+    rate = IngestRate(total=10, started=100.0)
+    assert rate.eta is None and rate.pages_per_second == 0.0
+    assert rate.describe() == "0/10 papers · 0.0 pages/s · ETA ?"
+    rate.file_done(pages=12, now=106.0)
+    rate.file_done(pages=0, now=106.5, worked=False)  # unchanged: counts as done, not toward the pace
+    rate.file_done(pages=18, now=118.0)
+    assert rate.done == 3 and rate.worked == 2
+    assert rate.pages_per_second == 30 / 18
+    assert rate.eta == 18 / 2 * 7  # 9 s a paper, 7 papers left
+    assert rate.describe() == "3/10 papers · 1.7 pages/s · ETA 1:03"
+    rate.total = 400  # a survey's cited papers join the run
+    assert rate.describe().endswith("ETA 59:33")
+    rate.total = 5
+    rate.file_done(pages=1, now=100.0 + 3 * 3600 + 4)  # 3 papers in 3 h 4 s: one hour a paper, one left
+    assert rate.describe().endswith("ETA 1:00:01")
 
 
 def test_drop_contained_keeps_the_first_of_duplicates():
@@ -142,3 +167,21 @@ def test_drop_contained_keeps_the_first_of_duplicates():
     assert drop_contained(["page", "caption", "other"], texts.__getitem__) == ["page", "other"]
     # A caption ranked first does not hide the fuller page chunk below it.
     assert drop_contained(["caption", "page"], texts.__getitem__) == ["caption", "page"]
+
+
+def test_embedding_cache_computes_each_distinct_text_once(tmp_path):
+    asked: list[list[str]] = []
+
+    def compute(texts: list[str]) -> np.ndarray:  # stands in for the embedder: one distinct vector per text
+        asked.append(texts)
+        return np.array([[float(len(t)), float(ord(t[0]))] for t in texts], dtype=np.float32)
+
+    cache = EmbeddingCache(tmp_path / "cache.sqlite", "model:int8")
+    vectors, reused = cache.embed(["overlap one.", "a sentence of its own", "overlap one."], compute)
+    assert asked == [["overlap one.", "a sentence of its own"]] and reused == 0
+    assert np.array_equal(vectors[0], vectors[2]) and not np.array_equal(vectors[0], vectors[1])
+    again, reused = cache.embed(["a sentence of its own", "overlap one."], compute)
+    assert len(asked) == 1 and reused == 2 and np.array_equal(again, vectors[[1, 0]])
+    other = EmbeddingCache(tmp_path / "cache.sqlite", "model")  # another model key shares nothing
+    other.embed(["a sentence of its own"], compute)
+    assert asked[-1] == ["a sentence of its own"]

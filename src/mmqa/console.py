@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import sys
+import time
 from collections.abc import Iterator
 from functools import lru_cache
 from pathlib import Path
@@ -11,10 +12,11 @@ from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 from rich.markup import escape
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from mmqa import NOISY_LOGGERS
+from mmqa.progress import IngestRate
 from mmqa.schema import Answer
 
 if TYPE_CHECKING:  # keep `mmqa ask` from importing the ingestion stack (pypdf, llama-index)
@@ -52,15 +54,16 @@ def setup_logging(verbose: bool) -> None:
 
 
 class IngestProgressView:
-    """A progress bar over files, with a second bar for the current file's embedding."""
+    """A progress bar over files (papers done/total, pages/s, ETA), with a second bar for the current
+    file's embedding."""
 
     def __init__(self, enabled: bool = True) -> None:
         self.enabled = enabled
         self._progress = Progress(
             TextColumn("{task.description}"),
             BarColumn(),
-            MofNCompleteColumn(),
             TimeElapsedColumn(),
+            TextColumn("{task.fields[rate]}"),
             console=err_console(),
             transient=True,
             disable=not enabled,
@@ -69,6 +72,7 @@ class IngestProgressView:
         self._embed = None
         self._started = False
         self._offset = 0  # files of earlier batches (a survey, then the papers it cites)
+        self.rate: IngestRate | None = None
 
     def __enter__(self) -> IngestProgressView:
         return self  # the live display starts with the first file, so early errors print cleanly
@@ -86,11 +90,14 @@ class IngestProgressView:
         """Advance the files bar and reset the embedding bar."""
         self._start()
         if self._files is None:
-            self._files = self._progress.add_task("papers", total=total)
+            self._files = self._progress.add_task("papers", total=total, rate="")
+            self.rate = IngestRate(total, time.monotonic())
         elif index == 0:
             self._offset = int(self._progress.tasks[0].completed)
+        assert self.rate is not None
+        self.rate.total = self._offset + total
         self._progress.update(self._files, completed=self._offset + index, total=self._offset + total,
-                              description=f"papers: {escape(path.name)}")  # fmt: skip
+                              description=f"papers: {escape(path.name)}", rate=self.rate.describe())  # fmt: skip
         if self._embed is not None:
             self._progress.remove_task(self._embed)
             self._embed = None
@@ -98,15 +105,17 @@ class IngestProgressView:
     def embedding(self, done: int, total: int) -> None:
         """Show the embedding bar of the current file."""
         if self._embed is None:
-            self._embed = self._progress.add_task("  embedding chunks and sentences", total=total)
-        self._progress.update(self._embed, completed=done, total=total)
+            self._embed = self._progress.add_task("  embedding chunks and sentences", total=total, rate="")
+        self._progress.update(self._embed, completed=done, total=total, rate=f"{done}/{total} texts")
 
     def file_done(self, result: FileResult) -> None:
         """Report failures at once, as one line naming the file and the reason."""
         if result.status == "failed":
             err_console().print(f"mmqa: skipped {escape(Path(result.path).name)}: {escape(result.reason)}")
+        if self.rate is not None:
+            self.rate.file_done(result.pages, time.monotonic(), worked=result.status in {"added", "updated"})
         if self._files is not None:
-            self._progress.advance(self._files)
+            self._progress.update(self._files, advance=1, rate=self.rate.describe() if self.rate else "")
 
 
 def print_ingest_report(report: IngestReport) -> None:

@@ -22,7 +22,6 @@ from mmqa.index.bm25 import BM25Entry, BM25Index
 from mmqa.index.embedder import Embedder
 from mmqa.index.embedding_cache import EmbeddingCache
 from mmqa.index.manifest import Manifest, PaperRecord
-from mmqa.index.onnx_model import model_fingerprint
 from mmqa.index.store import ChunkStore
 from mmqa.parsing.ahead import ParseAhead
 from mmqa.parsing.chunker import Chunker
@@ -135,10 +134,7 @@ class Ingestor:
         self.manifest_path = manifest_path
         self.index_key = settings.index_key()
         self.chunker = Chunker(settings.chunking, token_counter(str(embedder.model_dir)))
-        self.cache = EmbeddingCache(
-            settings.home / "cache" / "embeddings.sqlite",
-            f"{settings.embedding.model}:{model_fingerprint(embedder.model_dir)}:{settings.embedding.max_seq_length}",
-        )
+        self.cache = EmbeddingCache(settings.home / "cache" / "embeddings.sqlite", embedder.model_key)
 
     def ingest(
         self, paths: list[Path], observer: IngestObserver | None = None, password: str | None = None

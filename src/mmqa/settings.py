@@ -75,6 +75,19 @@ class EmbeddingSettings(BaseModel):
         "time), exported once into MMQA_HOME/models; 'torch': sentence-transformers.",
     )
     batch_size: int = Field(32, description="Texts per embedding batch.")
+    quantize: Literal["int8", "none"] = Field(
+        "int8",
+        description="'int8': dynamically quantised ONNX graph (every vector within 0.99 cosine of fp32, faster "
+        "on CPU); 'none': fp32. Part of the index key: changing it means `mmqa ingest --rebuild`.",
+    )
+    device: Literal["auto", "cpu", "cuda"] = Field(
+        "auto", description="'auto': CUDA when onnxruntime-gpu finds a GPU, else the CPU; 'cpu'; 'cuda'."
+    )
+
+    @property
+    def precision(self) -> str:
+        """'int8' or 'fp32': what the stored vectors are made with (the torch backend is always fp32)."""
+        return "int8" if self.quantize == "int8" and self.backend != "torch" else "fp32"
 
 
 class RetrievalSettings(BaseModel):
@@ -257,4 +270,6 @@ class Settings(BaseSettings):
             "chunking": self.chunking.model_dump(),
             "embedding": {"model": self.embedding.model, "max_seq_length": self.embedding.max_seq_length},
         }
+        if self.embedding.precision != "fp32":  # fp32 keeps the key it had before quantisation existed
+            payload["embedding"]["precision"] = self.embedding.precision
         return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:10]
