@@ -1,14 +1,13 @@
 """Evidence chains: a sentence resting on a passage that cites an indexed paper also gets that paper's own words.
 
 For each source of an answer whose passage cites indexed papers (its ``cites`` metadata, linked by
-``acquire.links``), the first answer sentence citing it is searched for in each cited paper (one
-retrieval restricted to that paper, the sentence as the query, ``PRIMARY_DEPTH`` passages read). The
-cited papers are those whose citation stands in or right after the quoted sentence when the passage
-shows it; else every paper the passage cites. Each paper's best passage is scored for support the
-way the citation checker does (a blend of the retrieval's dense similarity, which is the best of the
-passage's and its sentences' cosine with the sentence, and the share of the sentence's content words
-the passage holds); the ``MAX_PRIMARY`` best that reach ``MIN_PRIMARY_SUPPORT`` become
-``Citation.primary``. Nothing is embedded but the sentence.
+``acquire.links``), the first answer sentence citing it is searched for in each cited paper: one
+retrieval restricted to that paper, the sentence as the query, ``PRIMARY_DEPTH`` passages read, the
+one sharing most of the sentence's meaning and words kept. The papers searched are those cited in or
+right next to the quoted sentence, or named by it, when the passage shows that; else every paper the
+passage cites (at most ``MAX_PAPERS``). The candidates of the whole answer then go through the
+citation checker in one batch, and the ``MAX_PRIMARY`` best that it finds supporting the sentence
+become ``Citation.primary``. Only the sentences and the candidates' sentences are embedded.
 """
 
 from __future__ import annotations
@@ -17,14 +16,14 @@ import re
 from typing import TYPE_CHECKING, Any
 
 from mmqa.acquire.links import Link, cited_doc_ids
-from mmqa.answering.citations import SEMANTIC_WEIGHT
+from mmqa.answering.citations import SEMANTIC_WEIGHT, CitationChecker
 from mmqa.answering.highlight import claims_citing, overlap
 from mmqa.answering.lexical import content_terms, coverage
 from mmqa.errors import MMQAError
 from mmqa.index.manifest import Manifest
 from mmqa.parsing.text import sentence_spans
 from mmqa.retrieval.filters import SearchFilter
-from mmqa.schema import Answer, Citation, Passage
+from mmqa.schema import Answer, AnswerSentence, Citation, Passage
 from mmqa.service.refs import RefsMixin
 
 if TYPE_CHECKING:
@@ -33,7 +32,6 @@ if TYPE_CHECKING:
 MAX_PRIMARY = 2
 MAX_PAPERS = 4  # cited papers searched per source at most (a passage listing ten works gets the first four)
 PRIMARY_DEPTH = 3
-MIN_PRIMARY_SUPPORT = 0.35
 NEAR_CHARS = 40  # a citation this far past the quoted sentence ('... matrices (Hu et al., 2021).') is its own
 _SURVEY_WORD = re.compile(r"\b(?:the|this|that) (?:survey|review)(?:'s)?(?!\w)", re.IGNORECASE)
 
@@ -69,6 +67,7 @@ class ChainsMixin(RefsMixin):
         manifest: Manifest = retriever.manifest
         links: dict[str, dict[str, Link]] = {}
         bibliographies: dict[str, Bibliography] = {}
+        found: list[tuple[Citation, str, Passage]] = []  # (source, its sentence, a cited paper's best passage)
         for citation in answer.citations:
             passage = citation.passage
             claims = claims_citing(answer, citation.n)
@@ -84,15 +83,23 @@ class ChainsMixin(RefsMixin):
             near = self._cited_near(claims[0], passage, manifest, links[doc], bibliographies)
             chosen = [d for d in papers if d in near] or papers
             vector = self.embedder.embed_query(claims[0])
-            found: list[tuple[float, Passage]] = []
             for paper in chosen[:MAX_PAPERS]:
                 hits = retriever.retrieve(claims[0], vector, PRIMARY_DEPTH, SearchFilter(docs=[paper]))
-                scored = sorted(((support(claims[0], p), p) for p in hits), key=lambda pair: -pair[0])
-                if scored and scored[0][0] >= MIN_PRIMARY_SUPPORT:
-                    found.append(scored[0])
-            found.sort(key=lambda pair: -pair[0])
-            for score, primary in found[:MAX_PRIMARY]:
-                primary.score = score  # a primary passage's score is its support of the sentence
+                if hits:
+                    found.append((citation, claims[0], max(hits, key=lambda p: support(claims[0], p))))
+        if not found:
+            return answer
+        # One batch through the citation checker: a primary passage must support the sentence as a
+        # generated sentence must support itself (before, the bare blend kept a LLaMA passage for a LLaMA-2 claim).
+        checker = CitationChecker(self.embedder, self.settings.llm_settings.min_support)
+        checked = checker.check(
+            [AnswerSentence(claim, [i]) for i, (_, claim, _) in enumerate(found, start=1)], [p for _, _, p in found]
+        )
+        for (citation, _, primary), verdict in sorted(
+            zip(found, checked, strict=True), key=lambda pair: -(pair[1].support or 0.0)
+        ):
+            if verdict.supported and len(citation.primary) < MAX_PRIMARY:
+                primary.score = float(verdict.support or 0.0)  # a primary passage's score: its support of the sentence
                 citation.primary.append(Citation(citation.n, primary))
         return answer
 
