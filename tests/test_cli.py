@@ -31,7 +31,8 @@ def test_ask_json_with_filters(indexed):
     assert set(data) == {"question", "answer", "citations", "abstained", "backend", "sentences",
                          "supported_sentences", "notice", "fell_back", "timings_ms"}  # fmt: skip
     assert data["abstained"] is False and data["backend"] == "extractive"
-    assert data["citations"] and all(set(c) == CITATION_FIELDS for c in data["citations"])
+    assert data["citations"] and all(set(c) == CITATION_FIELDS | {"primary"} for c in data["citations"])
+    assert all(set(p) == CITATION_FIELDS | {"primary"} for c in data["citations"] for p in c["primary"])
     assert all(c["doc_id"] == "2010.11929" and c["section"].startswith("4") for c in data["citations"])
     assert re.search(r"\[1\]", data["answer"])
 

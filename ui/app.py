@@ -19,7 +19,7 @@ from mmqa import NOISY_LOGGERS, webview
 from mmqa.chat import ChatSession
 from mmqa.errors import MMQAError
 from mmqa.retrieval.filters import SearchFilter
-from mmqa.schema import Answer
+from mmqa.schema import Answer, Passage
 from mmqa.service import MMQA
 from mmqa.settings import Settings
 from mmqa.webview import md_escape
@@ -218,9 +218,16 @@ def source_cards(service: MMQA, answer: Answer, turn: int) -> None:
         passage = citation.passage
         with st.container(border=True):
             st.html(webview.source_card_html(answer, citation, turn))
-            with st.expander(md_escape(f"PDF page {passage.pages_label()}")), shown_errors():
-                for page in range(passage.page_start, passage.page_end + 1):
-                    st.image(str(service.page_image(passage.doc_id, page)), caption=f"page {page}")
+            page_expander(service, f"PDF page {passage.pages_label()}", passage)
+            for primary in citation.primary:
+                page_expander(service, f"In the cited paper: {primary.passage.where()}", primary.passage)
+
+
+def page_expander(service: MMQA, label: str, passage: Passage) -> None:
+    """An expander with the PDF pages of ``passage`` (rendered on first view)."""
+    with st.expander(md_escape(label)), shown_errors():
+        for page in range(passage.page_start, passage.page_end + 1):
+            st.image(str(service.page_image(passage.doc_id, page)), caption=f"page {page}")
 
 
 def stream_answer(chat: ChatSession, question: str, turn: int) -> Answer:

@@ -29,6 +29,7 @@ CitedByOpt = Annotated[
     str | None, typer.Option("--cited-by", help="Only papers the survey cites in this section (and its subsections).")
 ]
 ScopeOpt = Annotated[str | None, typer.Option("--scope", help="survey: only the survey; cited: only papers it cites.")]
+CitesOpt = Annotated[str | None, typer.Option("--cites", help="Only passages citing this paper, e.g. 2106.09685.")]
 VerboseOpt = Annotated[bool, typer.Option("-v", "--verbose", help="Log progress details to stderr.")]
 LLMOpt = Annotated[
     str | None,
@@ -52,10 +53,11 @@ def _service(home: Path | None, verbose: bool = False, **overrides: Any):
     return MMQA(Settings.load(home=home, **overrides))
 
 
-def _filters(doc: list[str] | None, section: str | None, cited_by: str | None = None, scope: str | None = None):
+def _filters(doc: list[str] | None, section: str | None, cited_by: str | None = None, scope: str | None = None,
+             cites: str | None = None):  # fmt: skip
     from mmqa.retrieval.filters import SearchFilter
 
-    return SearchFilter(docs=doc or None, section=section, cited_by=cited_by, scope=scope)
+    return SearchFilter(docs=doc or None, section=section, cited_by=cited_by, scope=scope, cites=cites)
 
 
 def _read_password() -> str:
@@ -218,6 +220,7 @@ def search(
     section: SectionOpt = None,
     cited_by: CitedByOpt = None,
     scope: ScopeOpt = None,
+    cites: CitesOpt = None,
     home: HomeOpt = None,
     json_out: JsonOpt = False,
     verbose: VerboseOpt = False,
@@ -225,7 +228,7 @@ def search(
     """Ranked passages only (hybrid dense + BM25), no answer."""
     from mmqa.console import print_search
 
-    result = _service(home, verbose).search(query, k, _filters(doc, section, cited_by, scope))
+    result = _service(home, verbose).search(query, k, _filters(doc, section, cited_by, scope, cites))
     if json_out:
         _print_json(result.to_dict())
     else:

@@ -202,6 +202,11 @@ def print_answer(answer: Answer, streamed: bool = False) -> None:
         console.print("[bold]Sources[/]")
         for citation in answer.citations:
             console.print(escape(citation.passage.reference(citation.n)))
+            for primary in citation.primary:  # the cited paper's own words (an evidence chain)
+                from mmqa.answering.highlight import claims_citing, excerpt
+
+                quote = excerpt(primary.passage.text, claims_citing(answer, citation.n))
+                console.print(f'    ↳ in {escape(primary.passage.where())}: "{escape(quote)}"')
 
 
 def stream_answer(events: Iterator[str | Answer]) -> Answer:

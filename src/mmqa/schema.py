@@ -206,6 +206,11 @@ class Passage:
             "text": self.text,
         }
 
+    def where(self) -> str:
+        """Short place of the passage: 'LoRA (2106.09685) §4.1, p. 4' (section title when it has no number)."""
+        section = f"§{self.meta['section']}" if self.meta.get("section") else str(self.meta.get("section_title", ""))
+        return f"{self.meta.get('short_name', '')} ({self.doc_id}) {section}".rstrip() + f", {self.pages_label()}"
+
     def reference(self, n: int) -> str:
         """Human citation: '[1] ViT (2010.11929) §3.1 Vision Transformer (ViT), p. 3'."""
         section = f"{self.meta.get('section', '')} {self.meta.get('section_title', '')}".strip()
@@ -216,14 +221,16 @@ class Passage:
 
 @dataclass
 class Citation:
-    """A numbered source of an answer."""
+    """A numbered source of an answer; ``primary`` holds, when its passage cites indexed papers, those papers'
+    own passages that best support the sentence citing it (``service.chains``), each with the same ``n``."""
 
     n: int
     passage: Passage
+    primary: list[Citation] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON citation object."""
-        return self.passage.to_result(self.n)
+        """JSON citation object: the passage's search-result fields and ``primary``, a list of such objects."""
+        return {**self.passage.to_result(self.n), "primary": [c.to_dict() for c in self.primary]}
 
 
 @dataclass

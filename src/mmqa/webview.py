@@ -21,6 +21,7 @@ if TYPE_CHECKING:
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:=^&])")
 MARK_STYLE = "background:#fde68a;color:inherit;padding:0 2px;border-radius:3px"
 EM_SPACE = "\u2003"
+QUOTE_STYLE = "margin:0.5em 0;padding-left:0.8em;border-left:3px solid #ccc"
 UNSUPPORTED_STYLE = "text-decoration:underline wavy #dc2626;text-underline-offset:3px"
 
 
@@ -84,8 +85,21 @@ def source_card_html(answer: Answer, citation: Citation, turn: int) -> str:
         f'<div class="mmqa-source-paper"><strong>[{citation.n}] {escape(short_name)}</strong>'
         f"{title_part} <code>{escape(passage.doc_id)}</code></div>"
         f'<div class="mmqa-source-where">{escape(section)}{figure} · {escape(passage.pages_label())}</div>'
-        f'<blockquote class="mmqa-passage" style="margin:0.5em 0;padding-left:0.8em;border-left:3px solid #ccc">'
-        f"{passage_html(passage.text, claims_citing(answer, citation.n))}</blockquote></div>"
+        f'<blockquote class="mmqa-passage" style="{QUOTE_STYLE}">'
+        f"{passage_html(passage.text, claims_citing(answer, citation.n))}</blockquote>"
+        + "".join(primary_html(answer, citation.n, primary) for primary in citation.primary)
+        + "</div>"
+    )
+
+
+def primary_html(answer: Answer, n: int, primary: Citation) -> str:
+    """The "In the cited paper" part of source card ``n``: the cited paper's own passage (an evidence chain)."""
+    passage = primary.passage
+    return (
+        '<div class="mmqa-primary" style="margin-left:1.2em">'
+        f'<div class="mmqa-primary-where"><em>In the cited paper</em> ↳ {escape(passage.where())}</div>'
+        f'<blockquote class="mmqa-passage" style="{QUOTE_STYLE}">'
+        f"{passage_html(passage.text, claims_citing(answer, n))}</blockquote></div>"
     )
 
 

@@ -66,3 +66,14 @@ def highlight(text: str, claims: list[str], min_overlap: float = MIN_OVERLAP) ->
     if position < len(text):
         segments.append(Segment(text[position:]))
     return segments
+
+
+def excerpt(text: str, claims: list[str], width: int = 160, min_words: int = 5) -> str:
+    """The sentence of ``text`` (of at least ``min_words`` words, if it has one) closest in wording to ``claims``,
+    cut to ``width`` characters."""
+    terms = set(content_terms(" ".join(claims)))
+    spans = sentence_spans(text) or [(0, len(text))]
+    spans = [s for s in spans if len(text[s[0] : s[1]].split()) >= min_words] or spans
+    a, b = max(spans, key=lambda span: overlap(terms, text[span[0] : span[1]]))
+    best = " ".join(text[a:b].split())
+    return best if len(best) <= width else best[: width - 1].rstrip() + "…"

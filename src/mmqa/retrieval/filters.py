@@ -17,16 +17,20 @@ class SearchFilter:
     ``scope`` 'survey' keeps the indexed survey(s), 'cited' the indexed papers they cite; ``cited_by``
     keeps the papers cited in that survey section (and its subsections). Cited papers are those the
     survey's entries link to (``acquire.links``: printed id, title, alias or an id resolved online).
+    ``cites`` (a doc id or arXiv id) keeps the passages, of any paper, that cite that paper;
+    ``prefer_cites`` keeps everything but ranks those passages up (by the named-paper bonus).
     """
 
     docs: list[str] | None = None
     section: str | None = None
     cited_by: str | None = None
     scope: str | None = None  # survey | cited
+    cites: str | None = None
+    prefer_cites: str | None = None
 
     def is_empty(self) -> bool:
         """True when nothing is filtered."""
-        return not self.docs and not self.section and not self.cited_by and not self.scope
+        return not self.docs and not self.section and not self.cited_by and not self.scope and not self.cites
 
     def resolve(self, manifest: Manifest) -> tuple[set[str] | None, set[str] | None]:
         """(doc ids, section numbers) allowed, or None for 'any'. Unknown papers are an error."""
@@ -41,6 +45,11 @@ class SearchFilter:
             docs = chosen if docs is None else docs & chosen
             if not docs:
                 raise MMQAError("no indexed paper matches --doc, --scope and --cited-by together")
+        if self.cites:
+            citing = set(self.cite_markers(manifest))
+            docs = citing if docs is None else docs & citing
+            if not docs:
+                raise MMQAError(f"no selected paper cites {self.cites} (see `mmqa refs`)")
         sections: set[str] | None = None
         if self.section:
             prefix = self.section.strip().removeprefix("§").rstrip(".")
@@ -79,6 +88,26 @@ class SearchFilter:
             where = f"section {prefix!r} of the survey" if prefix else "the survey"
             raise MMQAError(f"no indexed paper is cited by {where} (see `mmqa refs`)")
         return cited
+
+    def cite_markers(self, manifest: Manifest) -> dict[str, set[str]]:
+        """Citing doc id -> the ``cites`` entries of its passages ('key' or 'arxiv:ID') that name the paper
+        ``cites``: entries linked to it (``acquire.links``) or printing its arXiv id. Empty without ``cites``."""
+        from mmqa.acquire.arxiv import ArxivId, is_arxiv_id
+
+        paper = self.cites or self.prefer_cites
+        if not paper:
+            return {}
+        target = ArxivId.parse(paper).id if is_arxiv_id(paper) else paper.strip()
+        linker = PaperLinker.from_manifest(manifest)
+        markers: dict[str, set[str]] = {}
+        for record in manifest.papers.values():
+            for ref in record.reference_objects():
+                link = linker.link(ref, record.doc_id)
+                if ref.arxiv_id == target or (link is not None and link.doc_id == target):
+                    markers.setdefault(record.doc_id, set()).update({ref.key, f"arxiv:{target}"})
+        if not markers:
+            raise MMQAError(f"no indexed paper cites {paper} (see `mmqa refs`)")
+        return markers
 
     @staticmethod
     def chroma_where(docs: set[str] | None, sections: set[str] | None) -> dict[str, Any] | None:

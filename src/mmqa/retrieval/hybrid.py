@@ -55,22 +55,37 @@ class HybridRetriever:
         hits = self.bm25.search(name, depth)
         return any(mentions(name, c.text) for c in self.store.get([e.chunk_id for e, _ in hits]))
 
+    def citing_chunks(self, markers: dict[str, set[str]]) -> set[str]:
+        """The current chunks of the papers in ``markers`` whose ``cites`` hold one of their paper's markers
+        (``SearchFilter.cite_markers``): the passages that cite the paper a ``--cites`` filter names."""
+        ids = [cid for doc in markers for cid in self.manifest.papers[doc].chunk_ids]
+        return {
+            c.chunk_id for c in self.store.get(ids)
+            if markers[str(c.meta["doc_id"])] & set(str(c.meta.get("cites", "")).split("|"))
+        }  # fmt: skip
+
     def retrieve(
         self, query: str, query_vector: np.ndarray, k: int, filters: SearchFilter | None = None
     ) -> list[Passage]:
         """The ``k`` best passages for ``query`` (its embedding is ``query_vector``)."""
-        docs, sections = (filters or SearchFilter()).resolve(self.manifest)
+        filters = filters or SearchFilter()
+        docs, sections = filters.resolve(self.manifest)
         where = SearchFilter.chroma_where(docs, sections)
         n = max(self.settings.candidates, k)
+        keep = self.citing_chunks(filters.cite_markers(self.manifest)) if filters.cites else None
+        if keep is not None and not keep:
+            return []
+        live = self.live_ids if keep is None else keep
+        sentence_where = where
+        if keep is not None:
+            only = {"chunk_id": {"$in": sorted(keep)}}
+            sentence_where = only if where is None else {"$and": [where, only]}
 
-        chunk_hits = [c for c in self.store.query(query_vector, n, where) if c.chunk_id in self.live_ids]
+        chunk_hits = [c for c in self.store.query(query_vector, n, where) if c.chunk_id in live]
         chunk_sim = {c.chunk_id: float(c.similarity or 0.0) for c in chunk_hits}
-        sentence_sim = {
-            cid: sim
-            for cid, sim in self.store.query_sentences(query_vector, 2 * n, where).items()
-            if cid in self.live_ids
-        }
-        mask = None if docs is None and sections is None else self.bm25.mask(docs=docs, sections=sections)
+        sentence_hits = self.store.query_sentences(query_vector, 2 * n, sentence_where)
+        sentence_sim = {cid: sim for cid, sim in sentence_hits.items() if cid in live}
+        mask = None if docs is None and sections is None else self.bm25.mask(keep=keep, docs=docs, sections=sections)
         all_bm25 = self.bm25.scores(query)
         # The BM25 index is rebuilt at the end of an ingest: until then (or after a crash) it can
         # still hold a replaced version's chunks, which readers must not see.
@@ -81,7 +96,7 @@ class HybridRetriever:
         spelled = [e.chunk_id for e, _ in self.bm25.top(self.bm25.scores(acronym), n, mask)] if acronym else []
         candidates = list(dict.fromkeys([
             *chunk_sim, *sentence_sim, *(e.chunk_id for e, _ in lexical_hits),
-            *(cid for cid in spelled if cid in self.live_ids),
+            *(cid for cid in spelled if cid in live),
         ]))  # fmt: skip
         chunk_sim.update(self.store.similarities([c for c in candidates if c not in chunk_sim], query_vector))
         dense = {c: max(chunk_sim.get(c, -1.0), sentence_sim.get(c, -1.0)) for c in candidates}
@@ -101,6 +116,9 @@ class HybridRetriever:
         named = self.paper_names.named(query)
         if named:
             fused = boost(fused, lambda cid: self.doc_of.get(cid) in named, self.settings.named_paper_bonus)
+        if filters.prefer_cites:
+            citing = self.citing_chunks(filters.cite_markers(self.manifest))
+            fused = boost(fused, citing.__contains__, self.settings.named_paper_bonus)
         if self.summary_sections:
             entries = self.bm25.entries
             in_summary = {

@@ -5,6 +5,7 @@ location, lazily built components):
 
 - ``corpus.CorpusMixin``: ingest, update, ingest_survey, remove, rebuild, save_upload, fetch_arxiv;
 - ``refs.RefsMixin``: references, resolve_references, default_survey, answer_bibtex;
+- ``chains.ChainsMixin``: add_primary (evidence chains), survey_question;
 - ``query.QueryMixin``: search, ask, ask_stream, llm, evaluate;
 - ``admin.AdminMixin``: status, sections, page_image.
 """

@@ -12,7 +12,8 @@ from typing import Any
 from mmqa.errors import MMQAError
 from mmqa.retrieval.filters import SearchFilter
 from mmqa.schema import Answer, Passage, final_answer
-from mmqa.service.base import ServiceBase, clean_question
+from mmqa.service.base import clean_question
+from mmqa.service.chains import ChainsMixin
 
 
 @dataclass
@@ -28,7 +29,7 @@ class SearchResult:
         return {"query": self.query, "results": [p.to_result(i) for i, p in enumerate(self.passages, start=1)]}
 
 
-class QueryMixin(ServiceBase):
+class QueryMixin(ChainsMixin):
     """The question-answering part of ``MMQA``."""
 
     def search(self, query: str, k: int | None = None, filters: SearchFilter | None = None) -> SearchResult:
@@ -43,6 +44,7 @@ class QueryMixin(ServiceBase):
         timings: dict[str, float] = {}
         t0 = time.perf_counter()
         manifest = self._ready_manifest()
+        query, filters = self.survey_question(query, filters, manifest)
         # Embedding the query (which loads the model in a new process) overlaps with opening Chroma and
         # BM25: ONNX Runtime works outside the GIL while the main thread imports and opens the stores.
         with ThreadPoolExecutor(max_workers=1) as pool:
@@ -91,10 +93,14 @@ class QueryMixin(ServiceBase):
         else:
             answer = extractive.answer(result.query, vector, result.passages, retriever.corpus_mentions)
             yield answer.text
+        t_chains = time.perf_counter()
+        with self._chroma_errors():
+            self.add_primary(answer, retriever)
         answer.question = question
         answer.timings_ms = {
             **result.timings_ms,
-            "answer": (time.perf_counter() - t_answer) * 1000,
+            "answer": (t_chains - t_answer) * 1000,
+            "chains": (time.perf_counter() - t_chains) * 1000,
             "total": (time.perf_counter() - started) * 1000,
         }
         yield answer
