@@ -12,14 +12,13 @@ and how long it is.
 from __future__ import annotations
 
 import json
-import re
 import statistics
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-from mmqa.answering.lexical import content_terms
+from mmqa.answering.lexical import content_terms, join_line_breaks
 from mmqa.errors import MMQAError
 from mmqa.schema import Answer, Passage
 
@@ -102,16 +101,12 @@ def section_hit(span: tuple[int, int] | None, record: QARecord) -> bool:
     return span is not None and any(span[0] <= page <= span[1] for page in record.pages)
 
 
-def _dehyphenate(text: str) -> str:
-    return re.sub(r"(?<=\w)- (?=\w)", "", text)
-
-
 def evidence_carried(evidence: str, answer_text: str) -> float:
     """Share of the gold evidence's distinct content words that the answer contains (1.0 with no evidence)."""
-    wanted = set(content_terms(_dehyphenate(evidence)))
+    wanted = set(content_terms(join_line_breaks(evidence)))
     if not wanted:
         return 1.0
-    return len(wanted & set(content_terms(_dehyphenate(answer_text)))) / len(wanted)
+    return len(wanted & set(content_terms(join_line_breaks(answer_text)))) / len(wanted)
 
 
 def answer_figures(answer: Answer, record: QARecord) -> dict[str, Any]:

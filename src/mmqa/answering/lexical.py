@@ -81,6 +81,11 @@ def question_entities(question: str) -> list[str]:
     return entities
 
 
+def join_line_breaks(text: str) -> str:
+    """Words broken by a line-end hyphen, as pypdf extracts them ('typi- cally'), joined again."""
+    return re.sub(r"(?<=\w)- (?=\w)", "", text)
+
+
 def mentions(entity: str, text: str) -> bool:
     """Does ``text`` name ``entity`` as a whole word, or, for a name of several words, each of its words?
 
@@ -92,7 +97,7 @@ def mentions(entity: str, text: str) -> bool:
     counts when each of its words is named. A hyphen matches a space ('shuffling-BN' is 'Shuffling BN'),
     and each side of a slash must be named ('Flan-T5/Flan-PaLM').
     """
-    joined = re.sub(r"(?<=\w)- (?=\w)", "", text)
+    joined = join_line_breaks(text)
     if _names(entity, joined) or (" " in entity and all(_names(word, joined) for word in entity.split())):
         return True
     alternatives = [part for part in entity.split("/") if len(part) >= 2]  # 'Flan-T5/Flan-PaLM': both named
