@@ -119,11 +119,7 @@ def test_ask_in_browser_and_open_a_source_card(app_url, browser, tmp_path):
     assert "Attention Is All You Need" in card.text and "1706.03762" in card.text
     assert card.find_elements(By.CSS_SELECTOR, "mark.mmqa-support"), "supporting sentences are highlighted"
 
-    # [1] jumps to its source card; the page may still be laying out the cards below, so the link is
-    # brought to the middle of the view and clicked once clickable (a click could land on a moving block).
-    ref = wait.until(ec.element_to_be_clickable((By.CSS_SELECTOR, ".mmqa-answer a.mmqa-ref")))
-    browser.execute_script("arguments[0].scrollIntoView({block: 'center'});", ref)
-    wait.until(ec.element_to_be_clickable(ref)).click()
+    answer.find_element(By.CSS_SELECTOR, "a.mmqa-ref").click()  # [1] jumps to its source card
     assert browser.current_url.endswith("#mmqa-t0-s1")
 
     # open the card's page view: the PDF page rendered as an image
