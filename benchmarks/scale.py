@@ -1,5 +1,6 @@
-"""Scale: ingest time, index size on disk and query latency as the corpus grows (6 → 50 → 200 papers), through a
-Chroma server, on a synthetic corpus of perturbed copies of the six papers (see synthetic_corpus.py).
+"""Scale: ingest time, index size on disk, peak RSS, query latency and cold `mmqa ask` as the corpus grows
+(6 → 50 → 200 papers), through a Chroma server, on real papers and then synthetic perturbed copies of them
+(see synthetic_corpus.py).
 
     .venv/bin/python benchmarks/scale.py [--sizes 6,50,200] [--max-pages 12] [--rounds 3] [--json]
     .venv/bin/python benchmarks/scale.py --real 2 --sizes 2,4 --max-pages 3     # smoke run, a few minutes
@@ -8,6 +9,9 @@ Chroma server, on a synthetic corpus of perturbed copies of the six papers (see 
 Each size ingests the folder holding papers 1..size into the same index, so the ingest figures are those
 of the increment (papers already indexed come back unchanged). Queries: the dev questions × rounds, warm,
 in one process; hit@5 over the answerable ones shows what the synthetic distractors do to retrieval.
+Cold ask: `mmqa ask` in a new process against the server, median of --cold-runs, side by side with the
+bare import floor (`python -c "import chromadb, onnxruntime, tokenizers"`) run in the same loop.
+The ingest of the real papers gives pages/s, from which the report projects a corpus of N real papers.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ import logging
 import os
 import platform
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -161,8 +166,30 @@ def query_step(home: Path, chroma_url: str, models: Path, rounds: int, real_ids:
     }
 
 
+COLD_QUESTION = "What is multi-head attention and why is it used?"
+_FLOOR = "import chromadb, onnxruntime, tokenizers"
+
+
+def cold_step(dirs: dict[str, Path], url: str, runs: int) -> dict[str, Any]:
+    """Median wall time of `mmqa ask` in a new process against the server, and of the bare import floor,
+    alternated in one loop so both see the same machine load."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MMQA_")}
+    env.update(MMQA_HOME=str(dirs["home"]), MMQA_CHROMA_URL=url, MMQA_EMBEDDING__MODELS_DIR=str(dirs["models"]))
+    ask = [str(Path(sys.executable).with_name("mmqa")), "ask", COLD_QUESTION]
+    floor = [sys.executable, "-c", _FLOOR]
+    asks: list[float] = []
+    floors: list[float] = []
+    for _ in range(runs):
+        for cmd, out in ((ask, asks), (floor, floors)):
+            started = time.perf_counter()
+            subprocess.run(cmd, env=env, check=True, capture_output=True)
+            out.append(time.perf_counter() - started)
+    ask_s, floor_s = statistics.median(asks), statistics.median(floors)
+    return {"cold_ask_s": ask_s, "import_floor_s": floor_s, "cold_ratio": ask_s / floor_s}
+
+
 def measure_size(
-    size: int, corpus: SyntheticCorpus, service: Any, dirs: dict[str, Path], url: str, rounds: int
+    size: int, corpus: SyntheticCorpus, service: Any, dirs: dict[str, Path], url: str, rounds: int, cold_runs: int
 ) -> dict[str, Any]:
     """Grow the corpus to ``size`` papers, ingest the increment, then measure disk and queries."""
     started = time.perf_counter()
@@ -176,6 +203,9 @@ def measure_size(
     row["total_mb"] = row["chroma_mb"] + row["home_mb"]
     row["peak_rss_mb"] = peak_rss_mb()  # this process (ingest and queries; the Chroma server apart), so far
     row.update(query_step(dirs["home"], url, dirs["models"], rounds, {p.stem for p in corpus.real}))
+    row["real_papers"] = min(size, len(corpus.real))
+    if cold_runs:
+        row.update(cold_step(dirs, url, cold_runs))
     return row
 
 
@@ -215,6 +245,8 @@ COLUMNS = [
     ("search_p95_ms", "search p95 (ms)", "{:.1f}"),
     ("ask_p50_ms", "ask p50 (ms)", "{:.1f}"),
     ("ask_p95_ms", "ask p95 (ms)", "{:.1f}"),
+    ("cold_ask_s", "cold ask (s)", "{:.2f}"),
+    ("cold_ratio", "cold ask / import floor", "{:.2f}×"),
     ("hit@5", "hit@5", "{:.3f}"),
     ("synthetic_top5_share", "synthetic in top 5", "{:.0%}"),
 ]
@@ -226,7 +258,9 @@ def markdown_table(rows: list[dict[str, Any]]) -> str:
     """One row per size."""
     head = "| " + " | ".join(title for _, title, _ in COLUMNS) + " |"
     rule = "|" + "---|" * len(COLUMNS)
-    body = ["| " + " | ".join(fmt.format(row[key]) for key, _, fmt in COLUMNS) + " |" for row in rows]
+    body = [
+        "| " + " | ".join(fmt.format(row[key]) if key in row else "–" for key, _, fmt in COLUMNS) + " |" for row in rows
+    ]
     return "\n".join([head, rule, *body])
 
 
@@ -262,7 +296,24 @@ def print_markdown(result: dict[str, Any]) -> None:
         )
         for failure in row["failed"]:
             print(f"  - failed: {failure}")
+    print(projection(rows, meta.get("project", [])))
     print(f"\nThe whole run took {meta['wall_s'] / 60:.1f} min.")
+
+
+def projection(rows: list[dict[str, Any]], sizes: list[int]) -> str:
+    """Ingest time of a corpus of N real papers, from the pages/s and pages per paper of the real rows."""
+    real = [r for r in rows if r["real_papers"] == r["papers"] and r["added_pages"]]
+    if not real or not sizes:
+        return ""
+    pages = sum(r["added_pages"] for r in real)
+    seconds = sum(r["ingest_s"] for r in real)
+    per_paper = real[-1]["pages"] / real[-1]["papers"]
+    lines = [f"\nProjection from the real papers ({pages} pages in {seconds:.0f} s, {pages / seconds:.2f} pages/s, "
+             f"{per_paper:.1f} pages a paper):"]  # fmt: skip
+    rate = pages / seconds
+    for n in sizes:
+        lines.append(f"- {n} real papers ≈ {n * per_paper:.0f} pages ≈ {n * per_paper / rate / 60:.0f} min")
+    return "\n".join(lines)
 
 
 def corpus_note(corpus: SyntheticCorpus, rows: list[dict[str, Any]]) -> str:
@@ -290,6 +341,8 @@ def parse_args() -> argparse.Namespace:
     )
     parser.add_argument("--rounds", type=int, default=3, help="rounds over the dev questions (default 3)")
     parser.add_argument("--seed", type=int, default=0, help="seed of the word perturbation")
+    parser.add_argument("--cold-runs", type=int, default=3, help="cold `mmqa ask` runs per size (0: skip)")
+    parser.add_argument("--project", default="50,400", help="real-paper corpus sizes to project ingest time for")
     parser.add_argument("--workdir", type=Path, default=None, help="keep corpus, home and Chroma data here")
     parser.add_argument("--json", action="store_true", help="print the raw figures as JSON instead of markdown")
     args = parser.parse_args()
@@ -319,7 +372,7 @@ def run(args: argparse.Namespace, work: Path) -> dict[str, Any]:
         subprocess.run([sys.executable, "-c", export, str(dirs["models"])], check=True)
         service.embedder.embed(["warm-up, outside the timing"])
         for size in args.sizes:
-            rows.append(measure_size(size, corpus, service, dirs, url, args.rounds))
+            rows.append(measure_size(size, corpus, service, dirs, url, args.rounds, args.cold_runs))
             print(f"[{size} papers measured, {(time.perf_counter() - started) / 60:.1f} min]", file=sys.stderr)
     meta = {
         "command": " ".join([Path(sys.executable).name, *sys.argv]),
@@ -329,6 +382,7 @@ def run(args: argparse.Namespace, work: Path) -> dict[str, Any]:
         "queries": f"{rows[0]['queries'] // args.rounds} dev questions × {args.rounds} rounds, warm, one process; "
         "search = embedding + retrieval (k=5), ask = search + extractive answer",
         "wall_s": time.perf_counter() - started,
+        "project": [int(n) for n in args.project.split(",") if n],
     }
     return {"meta": meta, "rows": rows}
 

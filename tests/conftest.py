@@ -15,6 +15,10 @@ REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"
 CORPUS = SHARED / "corpus" / "pdfs"
 DEV_QA = SHARED / "eval" / "dev_qa.jsonl"
+NEIGHBOURHOOD = SHARED / "corpus" / "neighbourhood"
+SURVEY = "2401.13601"  # the MM-LLMs survey, a stand-in for the product's survey
+LORA, BLIP, QLORA, LLAMA = "2106.09685", "2201.12086", "2305.14314", "2302.13971"
+CITED = {LORA, BLIP, QLORA, LLAMA}  # papers the survey cites
 
 # Tests must not pick up a developer's own configuration.
 for _key in [k for k in os.environ if k.startswith("MMQA_")]:
@@ -69,6 +73,21 @@ def ui_home(tmp_path_factory, settings_for, shared_models):
     report = MMQA(settings_for(home)).ingest([pdf("1706.03762"), pdf("2010.11929")])
     assert [f.status for f in report.files] == ["added"] * 2, report.files
     return home
+
+
+@pytest.fixture(scope="session")
+def chained(tmp_path_factory, settings_for, shared_models):
+    """`ingest --survey arxiv:2401.13601 --from DIR` offline, DIR holding the survey and four papers it cites."""
+    from mmqa.service import MMQA
+
+    folder = tmp_path_factory.mktemp("chain-folder")
+    for doc_id in (SURVEY, *sorted(CITED)):
+        (folder / f"{doc_id}.pdf").symlink_to(NEIGHBOURHOOD / f"{doc_id}.pdf")
+    service = MMQA(settings_for(tmp_path_factory.mktemp("chains"), offline=True))
+    outcome = service.ingest_survey(f"arxiv:{SURVEY}", from_dir=folder)
+    assert {f.doc_id for f in outcome.report.files if f.status == "added"} == {SURVEY, *CITED}
+    assert {link.doc_id for link in service.reference_links(SURVEY).values()} == CITED
+    return service
 
 
 @pytest.fixture(scope="session")

@@ -15,14 +15,10 @@ from mmqa.errors import MMQAError
 from mmqa.retrieval.filters import SearchFilter
 from mmqa.schema import AnswerSentence, Citation, Passage
 from mmqa.service import MMQA
-from tests.conftest import SHARED, run_cli
+from tests.conftest import LORA, QLORA, SURVEY, run_cli
 from tests.test_ui import ask as ui_ask
 from tests.test_ui import cards, start
 
-NEIGHBOURHOOD = SHARED / "corpus" / "neighbourhood"
-SURVEY = "2401.13601"
-LORA, BLIP, QLORA, LLAMA = "2106.09685", "2201.12086", "2305.14314", "2302.13971"
-CITED = {LORA, BLIP, QLORA, LLAMA}
 QLORA_QUESTION = "What is QLoRA according to the survey?"
 # (question, the paper whose own passage must back the survey's sentence)
 SURVEY_QUESTIONS = [
@@ -31,19 +27,6 @@ SURVEY_QUESTIONS = [
     ("Which PEFT methods does the survey describe?", LORA),
 ]
 _CITATION_WORDS = {"et", "al"}  # "Hu et al., 2021" shares these with any paper
-
-
-@pytest.fixture(scope="module")
-def chained(tmp_path_factory, settings_for, shared_models) -> MMQA:
-    """`ingest --survey arxiv:2401.13601 --from DIR` offline, DIR holding the survey and four papers it cites."""
-    folder = tmp_path_factory.mktemp("chain-folder")
-    for doc_id in (SURVEY, *sorted(CITED)):
-        (folder / f"{doc_id}.pdf").symlink_to(NEIGHBOURHOOD / f"{doc_id}.pdf")
-    service = MMQA(settings_for(tmp_path_factory.mktemp("chains"), offline=True))
-    outcome = service.ingest_survey(f"arxiv:{SURVEY}", from_dir=folder)
-    assert {f.doc_id for f in outcome.report.files if f.status == "added"} == {SURVEY, *CITED}
-    assert {link.doc_id for link in service.reference_links(SURVEY).values()} == CITED
-    return service
 
 
 def _supports(service: MMQA, claim: str, passage: Passage) -> bool:

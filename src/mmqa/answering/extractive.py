@@ -9,33 +9,23 @@ evidence is weak the answerer abstains rather than guess.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 
 import numpy as np
 
 from mmqa.answering.lexical import content_terms, coverage, missing_entities, question_entities
+from mmqa.answering.quotes import announces, clean, readable, stands_alone
 from mmqa.index.embedder import Embedder
+from mmqa.parsing.definitions import asked_subject, defines_subject, mentions_subject
 from mmqa.parsing.names import asked_acronym, defines
 from mmqa.parsing.text import split_sentences
 from mmqa.schema import Answer, AnswerSentence, Citation, Passage, sentence_unit_id
 from mmqa.settings import AnswerSettings
 
 ABSTAIN_MESSAGE = "The indexed papers do not cover this (no passage answers it with enough support)."
-_MIN_WORDS = 5
-# The papers' own numeric citations ('[9]', '[18, 21]') would read as mmqa source markers.
-_PAPER_CITATION = re.compile(r"\s*\[\d+(?:\s*[,–-]\s*\d+)*\]")
 # Added to a sentence that spells out the acronym a question asks about: more than any similarity and
 # coverage can add up to, so the definition is quoted first and the evidence never counts as weak.
 _DEFINITION_BONUS = 1.0
-
-
-def _readable(sentence: str) -> bool:
-    words = sentence.split()
-    if len(words) < _MIN_WORDS:
-        return False
-    alpha_words = sum(bool(re.search(r"[A-Za-z]{2,}", w)) for w in words)
-    return alpha_words >= 0.6 * len(words)
 
 
 class ExtractiveAnswerer:
@@ -78,7 +68,7 @@ class ExtractiveAnswerer:
         candidates: list[tuple[int, int, str]] = []
         for p_rank, passage in enumerate(passages):
             for s_pos, sentence in enumerate(split_sentences(passage.text)):
-                if _readable(sentence):
+                if readable(sentence) and stands_alone(sentence):
                     candidates.append((p_rank, s_pos, sentence))
         if not candidates:
             return 0.0, []
@@ -93,6 +83,34 @@ class ExtractiveAnswerer:
         passage_cover = max(coverage(terms, p.text) for p in passages)
         strength = 0.5 * scored[0][0] + 0.5 * passage_cover
         return strength, scored
+
+    @staticmethod
+    def _completed(sentence: str, passage: Passage, position: int, most: int = 2) -> str:
+        """A sentence that announces what follows ('... in three different ways:') with the (at most ``most``)
+        sentences of its passage that follow it, so the quote says what it announces."""
+        following = split_sentences(passage.text)[position + 1 : position + 1 + most]
+        parts = [sentence]
+        for nxt in following:
+            if not announces(parts[-1]):
+                break
+            parts.append(nxt)
+        return " ".join(parts)
+
+    def _definition_first(
+        self,
+        subject: str,
+        scored: list[tuple[float, int, int, str]],
+        chosen: list[tuple[float, int, int, str]],
+        passages: list[Passage],
+    ) -> list[tuple[float, int, int, str]]:
+        """For a definition question: the best sentence that defines the subject leads (if the passages hold
+        one), followed by the chosen sentences of its paper, in reading order."""
+        lead = next((item for item in scored if defines_subject(subject, item[3])), None)
+        if lead is None:
+            return chosen
+        doc = passages[lead[1]].doc_id
+        rest = [c for c in chosen if c[3] not in lead[3] and lead[3] not in c[3] and passages[c[1]].doc_id == doc]
+        return [lead, *rest[: self.settings.max_sentences - 1]]
 
     def unmatched_names(
         self, question: str, passages: list[Passage], corpus_mentions: Callable[[str], bool] | None = None
@@ -124,6 +142,19 @@ class ExtractiveAnswerer:
             return Answer(question, [], [], abstained=True, message=message, evidence_strength=strength)
         if not scored or strength < self.settings.abstain_threshold:
             return Answer(question, [], [], abstained=True, message=ABSTAIN_MESSAGE, evidence_strength=strength)
+        subject = None if asked_acronym(question) else asked_subject(question)
+        notice = ""
+        if subject and not any(mentions_subject(subject, p.text) for p in passages):
+            # The papers do not discuss what the question asks about: say so, and quote only nearby material
+            # (sentences sharing its words, all but one of three or more), never sentences that merely
+            # resemble the question ('diffusion model' is not near every sentence saying 'model').
+            wanted = set(content_terms(subject))
+            need = len(wanted) if len(wanted) <= 2 else len(wanted) - 1
+            scored = [item for item in scored if len(wanted & set(content_terms(item[3]))) >= need]
+            if not scored:
+                message = f"The indexed papers do not discuss {subject}."
+                return Answer(question, [], [], abstained=True, message=message, evidence_strength=strength)
+            notice = f"The indexed papers do not discuss {subject} as such; this is the nearest material they hold."
         best = scored[0][0]
         chosen: list[tuple[float, int, int, str]] = []
         for item in scored:
@@ -133,10 +164,12 @@ class ExtractiveAnswerer:
                 continue
             chosen.append(item)
         chosen.sort(key=lambda item: (item[1], item[2]))
+        if subject and not notice:
+            chosen = self._definition_first(subject, scored, chosen, passages)
         numbers: dict[int, int] = {}
         sentences = []
-        for _, p_rank, _, sentence in chosen:
+        for _, p_rank, s_pos, sentence in chosen:
             n = numbers.setdefault(p_rank, len(numbers) + 1)
-            sentences.append(AnswerSentence(_PAPER_CITATION.sub("", sentence), [n]))
+            sentences.append(AnswerSentence(clean(self._completed(sentence, passages[p_rank], s_pos)), [n]))
         citations = [Citation(n, passages[p_rank]) for p_rank, n in sorted(numbers.items(), key=lambda kv: kv[1])]
-        return Answer(question, sentences, citations, abstained=False, evidence_strength=strength)
+        return Answer(question, sentences, citations, abstained=False, evidence_strength=strength, notice=notice)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 
+from mmqa.parsing.text import name_pattern
+
 _WORD = re.compile(r"[A-Za-z][A-Za-z0-9\-]*[A-Za-z0-9]|[0-9]+(?:\.[0-9]+)?")
 STOPWORDS = frozenset(
     (
@@ -104,24 +106,8 @@ def mentions(entity: str, text: str) -> bool:
     return len(alternatives) > 1 and all(mentions(part, text) for part in alternatives)
 
 
-def _pattern(name: str) -> str:
-    """A name as a regex matching how papers print it. Acronyms and mixed-case words ('BLOOM', 'PaLM') keep
-    their case ('Bloom filter' is not BLOOM) or are set in capitals ('VLMO' is VLMo); other words match in
-    any case. A hyphen also matches a space ('shuffling-BN' is 'Shuffling BN'), an 'x' between digits a
-    times sign ('448x448' is '448 × 448')."""
-    parts = []
-    for part in name.split("-"):
-        escaped = re.sub(r"(?<=\d)x(?=\d)", r"\\s*[x×]\\s*", re.escape(part))
-        if sum(ch.isupper() for ch in part) >= 2:
-            upper = re.escape(part.upper())
-            parts.append(f"(?:{escaped}|{upper})" if upper != escaped else escaped)
-        else:
-            parts.append(f"(?i:{escaped})")
-    return r"[\s\-]+".join(parts)
-
-
 def _names(entity: str, text: str) -> bool:
-    return re.search(r"(?<![A-Za-z0-9])" + _pattern(entity) + r"s?(?![A-Za-z0-9])", text) is not None
+    return re.search(r"(?<![A-Za-z0-9])" + name_pattern(entity) + r"s?(?![A-Za-z0-9])", text) is not None
 
 
 def missing_entities(entities: list[str], text: str) -> list[str]:

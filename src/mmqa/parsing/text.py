@@ -84,3 +84,19 @@ def title_block(first_page: list[str]) -> list[str]:
         if line:
             lines.append(line)
     return lines
+
+
+def name_pattern(name: str) -> str:
+    """A name as a regex matching how papers print it. Acronyms and mixed-case words ('BLOOM', 'PaLM') keep
+    their case ('Bloom filter' is not BLOOM) or are set in capitals ('VLMO' is VLMo); other words match in
+    any case. A hyphen also matches a space ('shuffling-BN' is 'Shuffling BN'), an 'x' between digits a
+    times sign ('448x448' is '448 × 448')."""
+    parts = []
+    for part in name.split("-"):
+        escaped = re.sub(r"(?<=\d)x(?=\d)", r"\\s*[x×]\\s*", re.escape(part))
+        if sum(ch.isupper() for ch in part) >= 2:
+            upper = re.escape(part.upper())
+            parts.append(f"(?:{escaped}|{upper})" if upper != escaped else escaped)
+        else:
+            parts.append(f"(?i:{escaped})")
+    return r"[\s\-]+".join(parts)

@@ -7,13 +7,16 @@ import numpy as np
 from mmqa.index.bm25 import BM25Index
 from mmqa.index.manifest import Manifest
 from mmqa.index.store import ChunkStore, StoredChunk
+from mmqa.parsing.definitions import asked_subject, defines_subject
 from mmqa.parsing.names import asked_acronym, defines
+from mmqa.parsing.text import split_sentences
 from mmqa.retrieval.filters import SearchFilter
 from mmqa.retrieval.fusion import convex_fusion, diversify, drop_contained, reciprocal_rank_fusion
 from mmqa.retrieval.priors import (
     PaperNames,
     boost,
     definitions_first,
+    first_definition_first,
     in_context,
     is_summary_section,
 )
@@ -55,6 +58,14 @@ class HybridRetriever:
         hits = self.bm25.search(name, depth)
         return any(mentions(name, c.text) for c in self.store.get([e.chunk_id for e, _ in hits]))
 
+    def front_matter(self, docs: set[str], mask: np.ndarray | None, passages: int = 3) -> list[str]:
+        """The first running-text passages of each of ``docs`` (abstract and the start of the introduction)
+        that the search's ``mask`` allows (None: all)."""
+        return [
+            e.chunk_id for i, e in enumerate(self.bm25.entries)
+            if e.doc_id in docs and e.kind == "text" and 0 <= e.index < passages and (mask is None or mask[i])
+        ]  # fmt: skip
+
     def citing_chunks(self, markers: dict[str, set[str]]) -> set[str]:
         """The current chunks of the papers in ``markers`` whose ``cites`` hold one of their paper's markers
         (``SearchFilter.cite_markers``): the passages that cite the paper a ``--cites`` filter names."""
@@ -92,8 +103,17 @@ class HybridRetriever:
         lexical_hits = [(e, s) for e, s in self.bm25.top(all_bm25, n, mask) if e.chunk_id in self.live_ids]
 
         acronym = asked_acronym(query)
-        # Where an acronym is spelled out need not look like the question: BM25 on the acronym alone finds it.
-        spelled = [e.chunk_id for e, _ in self.bm25.top(self.bm25.scores(acronym), n, mask)] if acronym else []
+        subject = None if acronym else asked_subject(query)
+        # Where an acronym is spelled out (a subject defined) need not look like the question: BM25 on the
+        # acronym (subject) alone finds it.
+        alone = acronym or subject
+        spelled = [e.chunk_id for e, _ in self.bm25.top(self.bm25.scores(alone), n, mask)] if alone else []
+        # 'What is LoRA?' asks what a paper's own name stands for: the paper introduces itself in its first
+        # passages. Not when the question names another paper too ('What is QLoRA, as the survey puts it?').
+        own = self.paper_names.named(subject) if subject else set()
+        own_name = bool(own) and not (self.paper_names.named(query) - own)
+        if own_name:
+            spelled += self.front_matter(own, mask)
         candidates = list(dict.fromkeys([
             *chunk_sim, *sentence_sim, *(e.chunk_id for e, _ in lexical_hits),
             *(cid for cid in spelled if cid in live),
@@ -130,13 +150,20 @@ class HybridRetriever:
             fused = in_context(fused, self.bm25.neighbours(), self.settings.context_weight)
 
         by_id: dict[str, StoredChunk] = {c.chunk_id: c for c in chunk_hits}
-        wanted = fused if acronym else fused[: 4 * k]  # the definitions may rank anywhere: read every text
+        wanted = fused if alone else fused[: 4 * k]  # the definitions may rank anywhere: read every text
         by_id.update({c.chunk_id: c for c in self.store.get([cid for cid, _ in wanted if cid not in by_id])})
         order = [cid for cid, _ in fused if cid in by_id]
         if acronym:
             order = definitions_first(
                 order,
                 lambda cid: defines(acronym, by_id[cid].text),
+                self.doc_of.__getitem__,
+                lambda cid: (int(by_id[cid].meta.get("page_start", 0)), int(by_id[cid].meta.get("chunk_index", 0))),
+            )
+        elif own_name and subject:
+            order = first_definition_first(
+                order,
+                lambda cid: any(defines_subject(subject, s) for s in split_sentences(by_id[cid].text)),
                 self.doc_of.__getitem__,
                 lambda cid: (int(by_id[cid].meta.get("page_start", 0)), int(by_id[cid].meta.get("chunk_index", 0))),
             )

@@ -118,7 +118,9 @@ def boost(fused: Sequence[tuple[Hashable, float]], chosen: Callable[[Hashable], 
 
 
 def definitions_first(
-    ranked: Sequence[Hashable], defining: Callable[[Hashable], bool], paper_of: Callable[[Hashable], Hashable],
+    ranked: Sequence[Hashable],
+    defining: Callable[[Hashable], bool],
+    paper_of: Callable[[Hashable], Hashable],
     position_of: Callable[[Hashable], tuple[int, int]],
 ) -> list[Hashable]:
     """Move the ``defining`` items to the front: papers in the order their best definition ranks,
@@ -130,6 +132,22 @@ def definitions_first(
     definers.sort(key=lambda item: (paper_rank[paper_of(item)], position_of(item)))
     chosen = set(definers)
     return definers + [item for item in ranked if item not in chosen]
+
+
+def first_definition_first(
+    ranked: Sequence[Hashable],
+    defining: Callable[[Hashable], bool],
+    paper_of: Callable[[Hashable], Hashable],
+    position_of: Callable[[Hashable], tuple[int, int]],
+) -> list[Hashable]:
+    """Move one ``defining`` item to the front: of the paper whose definition ranks best, the first in
+    reading order (the introduction of a term, not a later use). The rest keep their order."""
+    best = next((item for item in ranked if defining(item)), None)
+    if best is None:
+        return list(ranked)
+    paper = paper_of(best)
+    first = min((item for item in ranked if paper_of(item) == paper and defining(item)), key=position_of)
+    return [first, *(item for item in ranked if item != first)]
 
 
 def in_context(

@@ -1,0 +1,46 @@
+"""What makes a sentence of a paper quotable on its own, and the clean-up a quote gets.
+
+pypdf's running text carries things a reader should not see in an answer: the panel label a caption
+starts with ('(right) Multi-Head Attention consists of ...'), footnote markers glued to a word ('5For
+GPT-3 ...', '... to train.1') and the paper's own numeric citations ('[9]'), which would read as mmqa's
+source markers. A sentence that starts in the middle of one (a lower-case start) does not read on its
+own; one that announces what follows ('... in three different ways:') is quoted with what follows.
+"""
+
+from __future__ import annotations
+
+import re
+
+_MIN_WORDS = 5
+_PAPER_CITATION = re.compile(r"\s*\[\d+(?:\s*[,–-]\s*\d+)*\]")
+_PANEL_LABEL = re.compile(r"^\s*(?:\((?:left|right|top|bottom|middle|center|[a-h]|[ivx]{1,3})\)\s*)+", re.IGNORECASE)
+_LEADING_FOOTNOTE = re.compile(r"^\d{1,2}(?=[A-Z][a-z]+\s)")
+_TRAILING_FOOTNOTE = re.compile(r"(?<=[a-z]{2}[.,;])\d{1,2}(?=\s|$)")
+
+
+def readable(sentence: str) -> bool:
+    """At least five words, mostly words rather than numbers or symbols."""
+    words = sentence.split()
+    if len(words) < _MIN_WORDS:
+        return False
+    alpha_words = sum(bool(re.search(r"[A-Za-z]{2,}", w)) for w in words)
+    return alpha_words >= 0.6 * len(words)
+
+
+def stands_alone(sentence: str) -> bool:
+    """Reads as a sentence on its own: it does not start in the middle of one."""
+    text = clean(sentence)
+    return bool(text) and not text[0].islower()
+
+
+def announces(sentence: str) -> bool:
+    """Ends with a colon: what it announces (a list, a definition) follows in the next sentence."""
+    return sentence.rstrip().endswith(":")
+
+
+def clean(sentence: str) -> str:
+    """The sentence as quoted: without a leading panel label, footnote markers or numeric citations."""
+    text = _PANEL_LABEL.sub("", sentence)
+    text = _LEADING_FOOTNOTE.sub("", text)
+    text = _TRAILING_FOOTNOTE.sub("", text)
+    return _PAPER_CITATION.sub("", text).strip()
