@@ -374,6 +374,7 @@ def run(args: argparse.Namespace, work: Path) -> dict[str, Any]:
         for size in args.sizes:
             rows.append(measure_size(size, corpus, service, dirs, url, args.rounds, args.cold_runs))
             print(f"[{size} papers measured, {(time.perf_counter() - started) / 60:.1f} min]", file=sys.stderr)
+            print(json.dumps(rows[-1]), file=sys.stderr, flush=True)  # the figures so far survive a failed size
     meta = {
         "command": " ".join([Path(sys.executable).name, *sys.argv]),
         "machine": machine(),

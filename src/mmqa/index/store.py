@@ -22,6 +22,10 @@ from mmqa.errors import MMQAError
 from mmqa.schema import Chunk, SentenceUnit
 
 _WRITE_BATCH = 500
+# Whole-collection reads go page by page: one ``get`` of every record asks SQLite for more variables
+# than it allows once a collection holds ~100k sentences (a Chroma server failed so at 200 papers), and
+# would hold them all in memory at once.
+_READ_PAGE = 5000
 
 
 @dataclass
@@ -185,9 +189,12 @@ class ChunkStore:
 
     def all_chunk_ids(self) -> set[str]:
         """Chunk ids present in either collection (sentences name their chunk)."""
-        ids = set(self._collection.get(include=[])["ids"])
+        ids = {cid for page in _pages(self._collection, []) for cid in page["ids"]}
         ids.update(
-            str(m["chunk_id"]) for m in self._sentences.get(include=["metadatas"])["metadatas"] if m and "chunk_id" in m
+            str(m["chunk_id"])
+            for page in _pages(self._sentences, ["metadatas"])
+            for m in page["metadatas"]
+            if m and "chunk_id" in m
         )
         return ids
 
@@ -238,9 +245,10 @@ class ChunkStore:
 
     def unreadable(self, ids: Sequence[str]) -> set[str]:
         """The ids among ``ids`` whose vector or record cannot be read back (one call when healthy)."""
-        if not ids:
-            return set()
-        return set(ids) - set(self._get(ids, ["embeddings"])["ids"])
+        readable: set[str] = set()
+        for start in range(0, len(ids), _WRITE_BATCH):
+            readable.update(self._get(ids[start : start + _WRITE_BATCH], ["embeddings"])["ids"])
+        return set(ids) - readable
 
     def similarities(self, ids: Sequence[str], vector: np.ndarray) -> dict[str, float]:
         """Cosine similarity of stored chunks (by id) to ``vector`` (unit-length vectors assumed)."""
@@ -254,9 +262,9 @@ class ChunkStore:
 
     def all(self) -> list[StoredChunk]:
         """Every stored chunk (for rebuilding the BM25 index)."""
-        got = self._collection.get(include=["documents", "metadatas"])
         return [
             StoredChunk(cid, doc or "", _clean_meta(meta or {}))
+            for got in _pages(self._collection, ["documents", "metadatas"])
             for cid, doc, meta in zip(got["ids"], got["documents"], got["metadatas"], strict=True)
         ]
 
@@ -277,3 +285,14 @@ class ChunkStore:
                 got["ids"][0], got["documents"][0], got["metadatas"][0], got["distances"][0], strict=True
             )
         ]
+
+
+def _pages(collection: Any, include: list[str], page: int = _READ_PAGE) -> Iterator[dict[str, list]]:
+    """``collection.get(include=...)`` of every record, ``page`` records at a time."""
+    offset = 0
+    while True:
+        got = collection.get(include=include, limit=page, offset=offset)
+        if not got["ids"]:
+            return
+        yield got
+        offset += len(got["ids"])
