@@ -102,6 +102,31 @@ def browser(tmp_path):
         driver.quit()
 
 
+def click_when_settled(browser, locator, timeout: float = 30) -> None:
+    """Click the element at ``locator`` once Streamlit has stopped re-running and nothing covers it.
+
+    While the script re-runs, Streamlit lays blocks out again: a click can land on a block still moving
+    over the link ('element click intercepted'), or on an element just replaced (stale). Retry then.
+    """
+    from selenium.common.exceptions import ElementClickInterceptedException, StaleElementReferenceException
+    from selenium.webdriver.common.by import By
+
+    deadline = time.monotonic() + timeout
+    while True:
+        running = browser.find_elements(By.CSS_SELECTOR, "[data-testid='stStatusWidget'] [data-testid='stSpinner']")
+        try:
+            if not running:
+                browser.find_element(*locator).click()
+                return
+        except (ElementClickInterceptedException, StaleElementReferenceException):
+            if time.monotonic() > deadline:
+                raise
+        if time.monotonic() > deadline:
+            browser.find_element(*locator).click()
+            return
+        time.sleep(0.3)
+
+
 def test_ask_in_browser_and_open_a_source_card(app_url, browser, tmp_path):
     from selenium.webdriver.common.by import By
     from selenium.webdriver.common.keys import Keys
@@ -119,7 +144,8 @@ def test_ask_in_browser_and_open_a_source_card(app_url, browser, tmp_path):
     assert "Attention Is All You Need" in card.text and "1706.03762" in card.text
     assert card.find_elements(By.CSS_SELECTOR, "mark.mmqa-support"), "supporting sentences are highlighted"
 
-    answer.find_element(By.CSS_SELECTOR, "a.mmqa-ref").click()  # [1] jumps to its source card
+    click_when_settled(browser, (By.CSS_SELECTOR, ".mmqa-answer a.mmqa-ref"))  # [1] jumps to its source card
+    WebDriverWait(browser, 10).until(lambda b: b.current_url.endswith("#mmqa-t0-s1"))
     assert browser.current_url.endswith("#mmqa-t0-s1")
 
     # open the card's page view: the PDF page rendered as an image
