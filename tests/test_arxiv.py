@@ -37,6 +37,7 @@ class FakeArxiv:
         self.files: dict[str, bytes] = {}  # URL path -> body, overriding the corpus
         self.titles: dict[str, str] = {}  # what the API's title search knows: id -> title
         self.s2: dict[str, str] = {}  # what Semantic Scholar's title match knows: title -> arXiv id
+        self.api_down = False  # the API answers 503 (the PDF downloads still work)
         outer = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -75,7 +76,12 @@ class FakeArxiv:
                     pass  # the client gave up (the timeout test): expected
 
             def _feed(self) -> None:
-                self._atom({i: (v, f"paper {i}") for i, v in outer.versions.items()})
+                # id_list=A,B: the entries of those ids the API knows (its version and title).
+                if outer.api_down:
+                    return self._send(503, "text/plain", b"unavailable")
+                asked = unquote(self.path.split("id_list=", 1)[1].split("&")[0]).split(",")
+                known = [i for i in asked if i in outer.versions or i in outer.titles]
+                self._atom({i: (outer.versions.get(i, "v1"), outer.titles.get(i, f"paper {i}")) for i in known})
 
             def _title_search(self) -> None:
                 # ti:"phrase" matches titles containing the phrase (case and punctuation aside), as arXiv does.
@@ -181,7 +187,7 @@ def test_ids_cannot_name_paths(bad):
 def test_ingest_arxiv_id_through_the_service(arxiv, tmp_path, settings_for):
     from mmqa.service import MMQA
 
-    service = MMQA(settings_for(tmp_path / "home", **{"arxiv.url": arxiv.url, "arxiv.delay": 0.0}))
+    service = MMQA(settings_for(tmp_path / "home", arxiv_url=arxiv.url, **{"arxiv.delay": 0.0}))
     report = service.ingest(["arxiv:1706.03762v5", "arxiv:9999.99999"])
     statuses = {f.path: f.status for f in report.files}
     assert statuses["arxiv:9999.99999"] == "failed"
@@ -211,6 +217,45 @@ def test_update_fetches_and_swaps_a_newer_version(arxiv, tmp_path, settings_for)
     assert set(service.store.ids_of("1512.03385")) == set(record.chunk_ids)  # the old version is gone
     assert service.update(check_only=True)[0]["action"] == "up to date"
     assert any(path.startswith("/api/query?id_list=1512.03385") for _, path in arxiv.hits)
+
+
+def test_arxiv_api_title_is_the_authority_and_is_cached(arxiv, tmp_path, settings_for):
+    # The API's title for the Transformer is made to differ from the PDF's title block, so which one wins
+    # shows; the fake API is a stand-in for the real one, which these machines cannot reach.
+    from mmqa.service import MMQA
+
+    home = tmp_path / "home"
+    api_title = "Attention Is All You Need (as the arXiv API lists it)"
+    arxiv.titles = {"1706.03762": api_title}
+    service = MMQA(settings_for(home, arxiv_url=arxiv.url, **{"arxiv.delay": 0.0}))
+    assert service.ingest(["arxiv:1706.03762v5"]).files[0].status == "added"
+    record = service.manifest().papers["1706.03762"]
+    assert record.title == api_title
+    assert service.status()["papers"][0]["title"] == api_title
+    chunks = list(record.chunk_ids)
+
+    # Cached: offline, a re-ingest of the same file keeps the API's title and asks nothing.
+    hits = len(arxiv.hits)
+    offline = MMQA(settings_for(home, offline=True))
+    assert offline.ingest([offline.fetch_arxiv("arxiv:1706.03762v5")]).files[0].status == "unchanged"
+    assert offline.manifest().papers["1706.03762"].title == api_title and len(arxiv.hits) == hits
+
+    # A corrected title renames the indexed paper without re-embedding it (same chunks).
+    titles_file = home / "papers" / "titles.json"
+    assert json.loads(titles_file.read_text())["1706.03762"] == api_title
+    titles_file.write_text(json.dumps({"1706.03762": "Attention Is All You Need"}))
+    assert offline.ingest([offline.fetch_arxiv("arxiv:1706.03762v5")]).files[0].status == "unchanged"
+    renamed = offline.manifest().papers["1706.03762"]
+    assert (renamed.title, renamed.chunk_ids) == ("Attention Is All You Need", chunks)
+
+
+def test_arxiv_api_down_keeps_the_pdf_title(arxiv, tmp_path, settings_for):
+    from mmqa.service import MMQA
+
+    arxiv.api_down = True
+    service = MMQA(settings_for(tmp_path / "home", arxiv_url=arxiv.url, **{"arxiv.delay": 0.0, "arxiv.retries": 1}))
+    result = service.ingest(["arxiv:1512.03385v1"]).files[0]
+    assert result.status == "added" and result.title == "Deep Residual Learning for Image Recognition"
 
 
 def test_service_keeps_the_rate_limit_across_papers(arxiv, tmp_path, settings_for):

@@ -247,7 +247,7 @@ def test_ui_command_binds_loopback_without_usage_stats():
 
 
 def test_progress_observer_draws_one_bar_over_all_files():
-    from mmqa.ingestion import FileResult
+    from mmqa.ingest_report import FileResult
     from mmqa.webview import ProgressObserver
 
     drawn: list[tuple[float, str]] = []

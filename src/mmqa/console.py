@@ -20,7 +20,7 @@ from mmqa.progress import IngestRate
 from mmqa.schema import Answer
 
 if TYPE_CHECKING:  # keep `mmqa ask` from importing the ingestion stack (pypdf, llama-index)
-    from mmqa.ingestion import FileResult, IngestReport
+    from mmqa.ingest_report import FileResult, IngestReport
     from mmqa.schema import Section
     from mmqa.service import ReferenceList, SurveyIngest
 

@@ -10,10 +10,9 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import dataclass, field
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Protocol
 
 import numpy as np
 
@@ -23,6 +22,8 @@ from mmqa.index.embedder import Embedder
 from mmqa.index.embedding_cache import EmbeddingCache
 from mmqa.index.manifest import Manifest, PaperRecord
 from mmqa.index.store import ChunkStore
+from mmqa.ingest_report import FileResult, IngestObserver, IngestReport, Silent, expand_paths
+from mmqa.parsing import ParsedPaper, retitled
 from mmqa.parsing.ahead import ParseAhead
 from mmqa.parsing.chunker import Chunker
 from mmqa.parsing.names import NAMES_VERSION
@@ -34,92 +35,6 @@ from mmqa.schema import Chunk, Paper, Reference, SentenceUnit, indexed_text
 from mmqa.settings import Settings
 
 log = logging.getLogger(__name__)
-
-
-@dataclass
-class FileResult:
-    """What happened to one input file."""
-
-    path: str
-    status: str  # added | updated | unchanged | failed
-    doc_id: str = ""
-    title: str = ""
-    pages: int = 0
-    chunks: int = 0
-    reason: str = ""
-    seconds: float = 0.0
-    sentences: int = 0
-    reused: int = 0  # vectors taken from the embedding cache instead of being computed
-    renamed: bool = False  # an unchanged paper whose title and names were read again (nothing re-embedded)
-    timings: dict[str, float] = field(default_factory=dict)  # parse, parse_work, chunk, embed, store (seconds)
-
-
-@dataclass
-class IngestReport:
-    """The outcome of one ``ingest`` call."""
-
-    files: list[FileResult] = field(default_factory=list)
-
-    @property
-    def failed(self) -> list[FileResult]:
-        """Files that could not be ingested."""
-        return [f for f in self.files if f.status == "failed"]
-
-    @property
-    def ok(self) -> bool:
-        """True unless every file failed (or there was nothing to ingest)."""
-        return any(f.status != "failed" for f in self.files)
-
-    def summary(self) -> str:
-        """'2 added, 1 unchanged; 40 vectors reused from the embedding cache' (or 'nothing to ingest')."""
-        counts: dict[str, int] = {}
-        for f in self.files:
-            counts[f.status] = counts.get(f.status, 0) + 1
-        text = ", ".join(f"{n} {status}" for status, n in sorted(counts.items())) or "nothing to ingest"
-        reused = sum(f.reused for f in self.files)
-        return f"{text}; {reused} vectors reused from the embedding cache" if reused else text
-
-
-class IngestObserver(Protocol):
-    """Progress callbacks (the CLI draws a progress bar with them)."""
-
-    def file_started(self, path: Path, index: int, total: int) -> None:
-        """A file is about to be processed."""
-
-    def embedding(self, done: int, total: int) -> None:
-        """``done`` of ``total`` texts (chunks, then their sentences) of the current file are embedded."""
-
-    def file_done(self, result: FileResult) -> None:
-        """A file finished (in any status)."""
-
-
-class _Silent:
-    def file_started(self, path: Path, index: int, total: int) -> None:
-        pass
-
-    def embedding(self, done: int, total: int) -> None:
-        pass
-
-    def file_done(self, result: FileResult) -> None:
-        pass
-
-
-def expand_paths(paths: list[Path]) -> tuple[list[Path], list[FileResult]]:
-    """PDF files named directly or found under folders (sorted); missing paths and empty folders fail."""
-    files: list[Path] = []
-    problems: list[FileResult] = []
-    for path in paths:
-        if path.is_dir():
-            found = sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() == ".pdf")
-            if not found:
-                problems.append(FileResult(str(path), "failed", reason="folder holds no PDF files"))
-            files.extend(found)
-        elif path.exists():
-            files.append(path)
-        else:
-            problems.append(FileResult(str(path), "failed", reason="no such file or folder"))
-    unique = list(dict.fromkeys(p.resolve() for p in files))
-    return unique, problems
 
 
 class Ingestor:
@@ -135,6 +50,7 @@ class Ingestor:
         self.index_key = settings.index_key()
         self.chunker = Chunker(settings.chunking, token_counter(str(embedder.model_dir)))
         self.cache = EmbeddingCache(settings.home / "cache" / "embeddings.sqlite", embedder.model_key)
+        self.titles: Mapping[str, str] = {}  # doc id -> the arXiv API's title, which wins over the PDF's
 
     def ingest(
         self, paths: list[Path], observer: IngestObserver | None = None, password: str | None = None
@@ -143,7 +59,7 @@ class Ingestor:
 
         ``password`` opens encrypted PDFs among them; it is passed to the parser and kept nowhere.
         """
-        observer = observer or _Silent()
+        observer = observer or Silent()
         files, problems = expand_paths(paths)
         report = IngestReport(files=list(problems))
         for result in problems:
@@ -215,7 +131,7 @@ class Ingestor:
             check_pdf_file(path)
             hashes[path] = sha256_file(path)
             record = self._unchanged(hashes[path], manifest)
-            if record is None or record.names_version < NAMES_VERSION:
+            if record is None or self._stale_names(record):
                 ahead.submit(path)
         except (InputError, OSError):
             pass  # reported when the file's turn comes
@@ -230,10 +146,10 @@ class Ingestor:
             raise InputError(str(path), f"cannot read the file ({describe(exc)})") from exc
         record = self._unchanged(sha, manifest)
         if record is not None:
-            renamed = record.names_version < NAMES_VERSION
-            if renamed:  # names read by an older mmqa: read them again
+            renamed = self._stale_names(record)
+            if renamed:  # names read by an older mmqa, or a title the arXiv API corrects: read them again
                 try:
-                    self._rename(record, ahead.take(path)[0].paper, manifest)
+                    self._rename(record, self._titled(ahead.take(path)[0]).paper, manifest)
                 except InputError as exc:  # e.g. an encrypted paper re-ingested without its password
                     renamed = False
                     log.debug("%s: names not read (%s)", path.name, exc.reason)
@@ -289,6 +205,7 @@ class Ingestor:
             # "parse": the time this file's parse held up the ingest; "parse_work": pypdf's own time (the
             # same unless the file was parsed ahead, in a worker process, while the previous one was embedded).
             parsed, timings["parse"], timings["parse_work"] = ahead.take(path)
+            parsed = self._titled(parsed)
             clock = time.perf_counter()
             chunks = self.chunker.chunk(parsed.paper, parsed.texts)
             if not self.settings.parsing.index_references:
@@ -306,6 +223,12 @@ class Ingestor:
             raise InputError(str(path), f"could not be indexed ({describe(exc)})") from exc
         timings["chunk"] = time.perf_counter() - clock
         return parsed.paper, chunks, references, units
+
+    def _stale_names(self, record: PaperRecord) -> bool:
+        return record.names_version < NAMES_VERSION or self.titles.get(record.doc_id, record.title) != record.title
+
+    def _titled(self, parsed: ParsedPaper) -> ParsedPaper:
+        return retitled(parsed, self.titles.get(parsed.paper.doc_id, ""))
 
     def _rename(self, record: PaperRecord, paper: Paper, manifest: Manifest) -> None:
         """Give an indexed paper the title and names read now. Its chunks keep their vectors (the short name

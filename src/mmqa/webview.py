@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from mmqa.answering.highlight import claims_citing, highlight
 
 if TYPE_CHECKING:
-    from mmqa.ingestion import FileResult
+    from mmqa.ingest_report import FileResult
     from mmqa.schema import Answer, Citation, Section
 
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:=^&])")

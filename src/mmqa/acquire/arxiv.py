@@ -4,6 +4,7 @@ atomic writes into a local cache, and an offline switch.
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import re
@@ -23,6 +24,8 @@ log = logging.getLogger(__name__)
 
 _ID = re.compile(r"^(?:arxiv:)?(\d{4}\.\d{4,5})(v\d{1,3})?$", re.IGNORECASE)
 T = TypeVar("T")
+TITLES_FILE = "titles.json"  # in the PDF cache folder: the API's title of each paper it was asked about
+_ID_LIST_MAX = 100  # ids per API request
 
 
 class _BadBody(Exception):
@@ -133,9 +136,44 @@ class ArxivClient:
         """The newest version ('v3') of each arXiv id, from the arXiv API's Atom feed (``query?id_list=``)."""
         if not ids:
             return {}
+        entries = self._entries(ids, f"checking arXiv for new versions ({len(ids)} ids)")
+        return {paper.id: paper.version for paper, _ in entries if paper.version}
+
+    def known_titles(self) -> dict[str, str]:
+        """The titles the arXiv API gave for papers (id without version -> title), cached in ``titles.json``."""
+        try:
+            return dict(json.loads((self.cache_dir / TITLES_FILE).read_text()))
+        except (OSError, ValueError):
+            return {}
+
+    def titles(self, ids: list[str]) -> dict[str, str]:
+        """The arXiv API's title of each id (the authority on a paper's title): cached ones, then the rest
+        asked in one request unless offline. A failed request leaves them unknown (the PDF's title stands)."""
+        known = self.known_titles()
+        missing = sorted({i for i in ids if i not in known})
+        if missing and not self.settings.offline:
+            try:
+                for start in range(0, len(missing), _ID_LIST_MAX):
+                    part = missing[start : start + _ID_LIST_MAX]
+                    self._entries(part, f"arXiv API titles ({len(part)} ids)")
+            except MMQAError as exc:
+                log.warning("%s; keeping the titles printed in the PDFs", exc)
+            known = self.known_titles()
+        return {i: known[i] for i in ids if i in known}
+
+    def _entries(self, ids: list[str], what: str) -> list[tuple[ArxivId, str]]:
+        """The API's entries for ``ids`` (``query?id_list=``); their titles are remembered."""
         url = f"{self.settings.api_url.rstrip('/')}/api/query?id_list={','.join(ids)}&max_results={len(ids)}"
-        feed = self.get(url, f"checking arXiv for new versions ({len(ids)} ids)")
-        return {paper.id: paper.version for paper, _ in atom_entries(feed) if paper.version}
+        asked = set(ids)
+        entries = [(paper, title) for paper, title in atom_entries(self.get(url, what)) if paper.id in asked]
+        titles = {paper.id: title for paper, title in entries if title}
+        if titles:
+            self.cache_dir.mkdir(parents=True, exist_ok=True)
+            target = self.cache_dir / TITLES_FILE
+            tmp = target.with_name(f".{TITLES_FILE}.tmp")
+            tmp.write_text(json.dumps({**self.known_titles(), **titles}, indent=1, sort_keys=True))
+            tmp.replace(target)
+        return entries
 
     def search_title(self, title: str, max_results: int = 5) -> list[tuple[ArxivId, str]]:
         """Papers whose title matches the phrase ``title`` (arXiv API ``search_query=ti:"..."``): (id, title)."""

@@ -31,7 +31,7 @@ _CONTENTS = re.compile(r"^(table of )?contents$", re.IGNORECASE)
 _DOT_LEADER_ENTRY = re.compile(r"(\.\s?){4,}\s*\d{1,3}$")
 _CONTENTS_ENTRY = re.compile(r"^(\d{1,2}|[A-Z])(\.\d{1,2}){0,3}\.?\s+\S.*\s\d{1,3}$")
 
-__all__ = ["PARSER_VERSION", "ParsedPaper", "parse_pdf"]
+__all__ = ["PARSER_VERSION", "ParsedPaper", "parse_pdf", "retitled"]
 
 
 class ParsedPaper:
@@ -40,6 +40,16 @@ class ParsedPaper:
     def __init__(self, paper: Paper, texts: list[SectionText]) -> None:
         self.paper = paper
         self.texts = texts
+
+
+def retitled(parsed: ParsedPaper, title: str) -> ParsedPaper:
+    """``parsed`` under an authoritative ``title`` (the arXiv API's), its names read again from it."""
+    if not title or title == parsed.paper.title:
+        return parsed
+    names = read_names(title, _front_text(parsed.texts))
+    paper = parsed.paper
+    paper.title, paper.short_name, paper.aliases, paper.terms = title, names.short, names.aliases, names.terms
+    return parsed
 
 
 _DIGITS = re.compile(r"\d+")

@@ -13,7 +13,7 @@ from mmqa.service.refs import RefsMixin
 
 if TYPE_CHECKING:  # the query path never imports the ingestion stack (pypdf, llama-index)
     from mmqa.acquire.resolver import ResolveSummary
-    from mmqa.ingestion import IngestObserver, IngestReport
+    from mmqa.ingest_report import IngestObserver, IngestReport
 
 
 @dataclass
@@ -58,22 +58,29 @@ class CorpusMixin(RefsMixin):
         """Add or update papers: PDF files, folders of PDFs, or 'arxiv:ID[vN]' (downloaded, or taken
         from ``from_dir``). Unchanged files are skipped by content hash; bad ones are reported.
         ``password`` opens encrypted PDFs; it is used while reading them and stored nowhere."""
+        from mmqa.acquire.arxiv import ArxivId
         from mmqa.index.lock import WriterLock
-        from mmqa.ingestion import FileResult
+        from mmqa.ingest_report import FileResult
 
         paths: list[Path] = []
         failed: list[FileResult] = []
+        fetched: list[str] = []
         for source in sources:
             text = str(source)
             if text.lower().startswith("arxiv:"):
                 try:
                     paths.append(self.fetch_arxiv(text, from_dir))
+                    fetched.append(ArxivId.parse(text).id)
                 except MMQAError as exc:
                     failed.append(FileResult(text, "failed", reason=str(exc)))
             else:
                 paths.append(Path(source))
+        if fetched and from_dir is None:  # a paper fetched by its id: the arXiv API's title is the authority
+            self.arxiv.titles(fetched)
         with WriterLock(self.settings.home), self._chroma_errors():
-            report = self._ingestor().ingest(paths, observer, password)
+            ingestor = self._ingestor()
+            ingestor.titles = self.arxiv.known_titles()
+            report = ingestor.ingest(paths, observer, password)
         report.files[:0] = failed
         if observer is not None:
             for result in failed:
