@@ -8,6 +8,7 @@ from mmqa.retrieval.priors import (
     PaperNames,
     boost,
     definitions_first,
+    first_definition_first,
     in_context,
     is_summary_section,
     named_papers,
@@ -113,6 +114,17 @@ def test_definitions_come_first_in_reading_order_per_paper():
     defining = {"intro", "abstract", "x-late", "x-early"}
     order = definitions_first(ranked, defining.__contains__, paper.__getitem__, position.__getitem__)
     assert order == ["abstract", "intro", "x-early", "x-late", "other"]
+
+
+def test_one_definition_goes_first_the_best_papers_earliest():
+    ranked = ["other", "intro", "x-early", "abstract", "x-late"]
+    paper = {"intro": "A", "abstract": "A", "other": "A", "x-late": "B", "x-early": "B"}
+    position = {"intro": (3, 10), "abstract": (1, 0), "x-late": (9, 40), "x-early": (2, 5), "other": (5, 0)}
+    defining = {"intro", "abstract", "x-late", "x-early"}
+    order = first_definition_first(ranked, defining.__contains__, paper.__getitem__, position.__getitem__)
+    # A's definition ranks best (intro), its earliest (abstract) goes first; the rest keep their order
+    assert order == ["abstract", "other", "intro", "x-early", "x-late"]
+    assert first_definition_first(ranked, lambda _: False, paper.__getitem__, position.__getitem__) == ranked
 
 
 

@@ -145,12 +145,7 @@ class ExtractiveAnswerer:
         subject = None if asked_acronym(question) else asked_subject(question)
         notice = ""
         if subject and not any(mentions_subject(subject, p.text) for p in passages):
-            # The papers do not discuss what the question asks about: say so, and quote only nearby material
-            # (sentences sharing its words, all but one of three or more), never sentences that merely
-            # resemble the question ('diffusion model' is not near every sentence saying 'model').
-            wanted = set(content_terms(subject))
-            need = len(wanted) if len(wanted) <= 2 else len(wanted) - 1
-            scored = [item for item in scored if len(wanted & set(content_terms(item[3]))) >= need]
+            scored = _nearby(subject, scored)
             if not scored:
                 message = f"The indexed papers do not discuss {subject}."
                 return Answer(question, [], [], abstained=True, message=message, evidence_strength=strength)
@@ -173,3 +168,12 @@ class ExtractiveAnswerer:
             sentences.append(AnswerSentence(clean(self._completed(sentence, passages[p_rank], s_pos)), [n]))
         citations = [Citation(n, passages[p_rank]) for p_rank, n in sorted(numbers.items(), key=lambda kv: kv[1])]
         return Answer(question, sentences, citations, abstained=False, evidence_strength=strength, notice=notice)
+
+
+def _nearby(subject: str, scored: list[tuple[float, int, int, str]]) -> list[tuple[float, int, int, str]]:
+    """The scored sentences near a subject no passage names: those sharing its words (all of one or two, all
+    but one of three or more), never sentences that merely resemble the question ('diffusion model' is not
+    near every sentence saying 'model')."""
+    wanted = set(content_terms(subject))
+    need = len(wanted) if len(wanted) <= 2 else len(wanted) - 1
+    return [item for item in scored if len(wanted & set(content_terms(item[3]))) >= need]
