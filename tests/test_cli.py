@@ -44,6 +44,14 @@ def test_ask_human_output(indexed):
     assert re.search(r"^\[1\] ViT \(2010\.11929\) §[\dA-Z.]+ .+, pp?\. \d+", proc.stdout, re.M), proc.stdout
 
 
+def test_ask_long_gives_a_longer_answer(indexed):
+    question = ["ask", "How does the Transformer use multi-head attention?", "--json"]
+    short = json.loads(run_cli(indexed.settings.home, *question).stdout)
+    long = json.loads(run_cli(indexed.settings.home, *question, "--long").stdout)
+    assert len(short["sentences"]) <= 3 < len(long["sentences"]) <= 6, (short["answer"], long["answer"])
+    assert {s["text"] for s in short["sentences"]} <= {s["text"] for s in long["sentences"]}
+
+
 def test_chat_keeps_its_scope_and_survives_a_bad_question(indexed):
     home = indexed.settings.home
     typed = "What do they do with image patches?\n/exit\n"

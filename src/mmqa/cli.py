@@ -10,6 +10,7 @@ from typing import Annotated, Any
 import typer
 
 from mmqa.cli_options import (
+    LONG_ANSWER,
     BaseUrlOpt,
     CitedByOpt,
     CitesOpt,
@@ -18,6 +19,7 @@ from mmqa.cli_options import (
     JsonOpt,
     KOpt,
     LLMOpt,
+    LongOpt,
     ScopeOpt,
     SectionOpt,
     VerboseOpt,
@@ -145,6 +147,7 @@ def ask(
     bibtex: Annotated[
         bool, typer.Option("--bibtex", help="Also print BibTeX for the papers the answer cites.")
     ] = False,
+    long: LongOpt = False,
     home: HomeOpt = None,
     json_out: JsonOpt = False,
     verbose: VerboseOpt = False,
@@ -152,7 +155,7 @@ def ask(
     """Answer a question with citations to sections and pages (or say the papers do not cover it)."""
     from mmqa.console import print_bibtex, stream_answer
 
-    service = _service(home, verbose, llm=llm, llm_base_url=base_url)
+    service = _service(home, verbose, llm=llm, llm_base_url=base_url, **(LONG_ANSWER if long else {}))
     filters = _filters(doc, section, cited_by, scope)
     if json_out:
         answer = service.ask(question, k, filters)
@@ -173,6 +176,7 @@ def chat(
     base_url: BaseUrlOpt = None,
     cited_by: CitedByOpt = None,
     scope: ScopeOpt = None,
+    long: LongOpt = False,
     home: HomeOpt = None,
     verbose: VerboseOpt = False,
 ) -> None:
@@ -180,7 +184,7 @@ def chat(
     from mmqa.chat import ChatSession
     from mmqa.console import err_console, stream_answer
 
-    service = _service(home, verbose, llm=llm, llm_base_url=base_url)
+    service = _service(home, verbose, llm=llm, llm_base_url=base_url, **(LONG_ANSWER if long else {}))
     session = ChatSession(service, k=k, filters=_filters(doc, section, cited_by, scope))
     err_console().print("[dim]Ask about the papers; follow-ups use earlier answers. /reset forgets, /exit ends.[/]")
     while True:

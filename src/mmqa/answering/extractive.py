@@ -153,7 +153,7 @@ class ExtractiveAnswerer:
         best = scored[0][0]
         chosen: list[tuple[float, int, int, str]] = []
         for item in scored:
-            if len(chosen) >= self.settings.max_sentences or item[0] < best - 0.12:
+            if len(chosen) >= self.settings.max_sentences or item[0] < best - self.settings.sentence_window:
                 break
             if any(item[3] in c[3] or c[3] in item[3] for c in chosen):
                 continue
