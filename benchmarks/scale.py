@@ -308,9 +308,9 @@ def projection(rows: list[dict[str, Any]], sizes: list[int]) -> str:
     pages = sum(r["added_pages"] for r in real)
     seconds = sum(r["ingest_s"] for r in real)
     per_paper = real[-1]["pages"] / real[-1]["papers"]
-    lines = [f"\nProjection from the real papers ({pages} pages in {seconds:.0f} s, {pages / seconds:.2f} pages/s, "
-             f"{per_paper:.1f} pages a paper):"]  # fmt: skip
     rate = pages / seconds
+    lines = [f"\nProjection from the real papers ({pages} pages in {seconds:.0f} s, {rate:.2f} pages/s, "
+             f"{per_paper:.1f} pages a paper):"]  # fmt: skip
     for n in sizes:
         lines.append(f"- {n} real papers ≈ {n * per_paper:.0f} pages ≈ {n * per_paper / rate / 60:.0f} min")
     return "\n".join(lines)

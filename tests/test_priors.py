@@ -107,24 +107,24 @@ def test_boost_is_a_share_of_the_best_score():
     assert boost(fused, lambda i: True, 0.0) == fused
 
 
+# Passages of papers A and B: which paper each is in, where it stands (page, chunk index), which define the term.
+PAPER_OF = {"intro": "A", "abstract": "A", "other": "A", "x-late": "B", "x-early": "B"}.__getitem__
+POSITION = {"intro": (3, 10), "abstract": (1, 0), "x-late": (9, 40), "x-early": (2, 5), "other": (5, 0)}.__getitem__
+DEFINING = {"intro", "abstract", "x-late", "x-early"}.__contains__
+
+
 def test_definitions_come_first_in_reading_order_per_paper():
     ranked = ["intro", "other", "abstract", "x-late", "x-early"]
-    paper = {"intro": "A", "abstract": "A", "other": "A", "x-late": "B", "x-early": "B"}
-    position = {"intro": (3, 10), "abstract": (1, 0), "x-late": (9, 40), "x-early": (2, 5), "other": (5, 0)}
-    defining = {"intro", "abstract", "x-late", "x-early"}
-    order = definitions_first(ranked, defining.__contains__, paper.__getitem__, position.__getitem__)
+    order = definitions_first(ranked, DEFINING, PAPER_OF, POSITION)
     assert order == ["abstract", "intro", "x-early", "x-late", "other"]
 
 
 def test_one_definition_goes_first_the_best_papers_earliest():
     ranked = ["other", "intro", "x-early", "abstract", "x-late"]
-    paper = {"intro": "A", "abstract": "A", "other": "A", "x-late": "B", "x-early": "B"}
-    position = {"intro": (3, 10), "abstract": (1, 0), "x-late": (9, 40), "x-early": (2, 5), "other": (5, 0)}
-    defining = {"intro", "abstract", "x-late", "x-early"}
-    order = first_definition_first(ranked, defining.__contains__, paper.__getitem__, position.__getitem__)
+    order = first_definition_first(ranked, DEFINING, PAPER_OF, POSITION)
     # A's definition ranks best (intro), its earliest (abstract) goes first; the rest keep their order
     assert order == ["abstract", "other", "intro", "x-early", "x-late"]
-    assert first_definition_first(ranked, lambda _: False, paper.__getitem__, position.__getitem__) == ranked
+    assert first_definition_first(ranked, lambda _: False, PAPER_OF, POSITION) == ranked
 
 
 

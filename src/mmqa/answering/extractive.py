@@ -88,6 +88,8 @@ class ExtractiveAnswerer:
     def _completed(sentence: str, passage: Passage, position: int, most: int = 2) -> str:
         """A sentence that announces what follows ('... in three different ways:') with the (at most ``most``)
         sentences of its passage that follow it, so the quote says what it announces."""
+        if not announces(sentence):
+            return sentence
         following = split_sentences(passage.text)[position + 1 : position + 1 + most]
         parts = [sentence]
         for nxt in following:
@@ -142,7 +144,7 @@ class ExtractiveAnswerer:
             return Answer(question, [], [], abstained=True, message=message, evidence_strength=strength)
         if not scored or strength < self.settings.abstain_threshold:
             return Answer(question, [], [], abstained=True, message=ABSTAIN_MESSAGE, evidence_strength=strength)
-        subject = None if asked_acronym(question) else asked_subject(question)
+        subject = asked_subject(question)
         notice = ""
         if subject and not any(mentions_subject(subject, p.text) for p in passages):
             scored = _nearby(subject, scored)

@@ -244,7 +244,7 @@ class ChunkStore:
             return merged
 
     def unreadable(self, ids: Sequence[str]) -> set[str]:
-        """The ids among ``ids`` whose vector or record cannot be read back (one call when healthy)."""
+        """The ids among ``ids`` whose vector or record cannot be read back (one call per 500 ids when healthy)."""
         readable: set[str] = set()
         for start in range(0, len(ids), _WRITE_BATCH):
             readable.update(self._get(ids[start : start + _WRITE_BATCH], ["embeddings"])["ids"])

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 
-from mmqa.parsing.names import defines
+from mmqa.parsing.names import asked_acronym, defines
 from mmqa.parsing.text import name_pattern
 
 # 'What is X?', 'What are Xs', 'What is the X introduced in ...', 'Who is X'. The subject ends at
@@ -37,8 +37,9 @@ _PARENTHESES = r"(?:\s*\([^()]{1,80}\))?"
 
 
 def asked_subject(question: str) -> str | None:
-    """What a definition question asks about ('What is LoRA?' gives 'LoRA'), or None for other questions."""
-    match = _QUESTION.match(question)
+    """What a definition question asks about ('What is LoRA?' gives 'LoRA'), or None for other questions
+    (one asking what an acronym stands for, 'What is MFU short for?', is an acronym question)."""
+    match = None if asked_acronym(question) else _QUESTION.match(question)
     if not match:
         return None
     subject = match.group("subject").strip(" \"'“”‘’")

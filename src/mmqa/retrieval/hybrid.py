@@ -103,7 +103,7 @@ class HybridRetriever:
         lexical_hits = [(e, s) for e, s in self.bm25.top(all_bm25, n, mask) if e.chunk_id in self.live_ids]
 
         acronym = asked_acronym(query)
-        subject = None if acronym else asked_subject(query)
+        subject = asked_subject(query)
         # Where an acronym is spelled out (a subject defined) need not look like the question: BM25 on the
         # acronym (subject) alone finds it.
         alone = acronym or subject
@@ -153,19 +153,23 @@ class HybridRetriever:
         wanted = fused if alone else fused[: 4 * k]  # the definitions may rank anywhere: read every text
         by_id.update({c.chunk_id: c for c in self.store.get([cid for cid, _ in wanted if cid not in by_id])})
         order = [cid for cid, _ in fused if cid in by_id]
+
+        def reading_order(cid: str) -> tuple[int, int]:
+            return int(by_id[cid].meta.get("page_start", 0)), int(by_id[cid].meta.get("chunk_index", 0))
+
         if acronym:
             order = definitions_first(
                 order,
                 lambda cid: defines(acronym, by_id[cid].text),
                 self.doc_of.__getitem__,
-                lambda cid: (int(by_id[cid].meta.get("page_start", 0)), int(by_id[cid].meta.get("chunk_index", 0))),
+                reading_order,
             )
         elif own_name and subject:
             order = first_definition_first(
                 order,
                 lambda cid: any(defines_subject(subject, s) for s in split_sentences(by_id[cid].text)),
                 self.doc_of.__getitem__,
-                lambda cid: (int(by_id[cid].meta.get("page_start", 0)), int(by_id[cid].meta.get("chunk_index", 0))),
+                reading_order,
             )
         ranked = diversify(
             drop_contained(order, lambda cid: by_id[cid].text),

@@ -117,6 +117,20 @@ def boost(fused: Sequence[tuple[Hashable, float]], chosen: Callable[[Hashable], 
     return _added(fused, lambda item: step if chosen(item) else 0.0)
 
 
+def _definers(
+    ranked: Sequence[Hashable],
+    defining: Callable[[Hashable], bool],
+    paper_of: Callable[[Hashable], Hashable],
+    position_of: Callable[[Hashable], tuple[int, int]],
+) -> list[Hashable]:
+    """The ``defining`` items: papers in the order their best definition ranks, within a paper in reading order."""
+    definers = [item for item in ranked if defining(item)]
+    paper_rank: dict[Hashable, int] = {}
+    for item in definers:
+        paper_rank.setdefault(paper_of(item), len(paper_rank))
+    return sorted(definers, key=lambda item: (paper_rank[paper_of(item)], position_of(item)))
+
+
 def definitions_first(
     ranked: Sequence[Hashable],
     defining: Callable[[Hashable], bool],
@@ -125,11 +139,7 @@ def definitions_first(
 ) -> list[Hashable]:
     """Move the ``defining`` items to the front: papers in the order their best definition ranks,
     and within a paper in reading order (``position_of``: page, chunk index). The rest keep their order."""
-    definers = [item for item in ranked if defining(item)]
-    paper_rank: dict[Hashable, int] = {}
-    for item in definers:
-        paper_rank.setdefault(paper_of(item), len(paper_rank))
-    definers.sort(key=lambda item: (paper_rank[paper_of(item)], position_of(item)))
+    definers = _definers(ranked, defining, paper_of, position_of)
     chosen = set(definers)
     return definers + [item for item in ranked if item not in chosen]
 
@@ -142,12 +152,8 @@ def first_definition_first(
 ) -> list[Hashable]:
     """Move one ``defining`` item to the front: of the paper whose definition ranks best, the first in
     reading order (the introduction of a term, not a later use). The rest keep their order."""
-    best = next((item for item in ranked if defining(item)), None)
-    if best is None:
-        return list(ranked)
-    paper = paper_of(best)
-    first = min((item for item in ranked if paper_of(item) == paper and defining(item)), key=position_of)
-    return [first, *(item for item in ranked if item != first)]
+    first = _definers(ranked, defining, paper_of, position_of)[:1]
+    return first + [item for item in ranked if item not in first]
 
 
 def in_context(
