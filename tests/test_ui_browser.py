@@ -128,6 +128,7 @@ def click_when_settled(browser, locator, timeout: float = 30) -> None:
 
 
 def test_ask_in_browser_and_open_a_source_card(app_url, browser, tmp_path):
+    from selenium.common.exceptions import TimeoutException
     from selenium.webdriver.common.by import By
     from selenium.webdriver.common.keys import Keys
     from selenium.webdriver.support import expected_conditions as ec
@@ -149,9 +150,18 @@ def test_ask_in_browser_and_open_a_source_card(app_url, browser, tmp_path):
     assert browser.current_url.endswith("#mmqa-t0-s1")
 
     # open the card's page view: the PDF page rendered as an image
-    summary = wait.until(ec.element_to_be_clickable((By.XPATH, "//summary[contains(., 'PDF page')]")))
-    browser.execute_script("arguments[0].scrollIntoView({block: 'center'});", summary)
-    summary.click()
+    # The [1] jump scrolls the page and Streamlit may still be laying blocks out: a click on the summary can
+    # land on a moving block and not open it. Click once settled, and again if the expander stayed shut.
+    summary_at = (By.XPATH, "//summary[contains(., 'PDF page')]")
+    wait.until(ec.element_to_be_clickable(summary_at))
+    for _ in range(3):
+        browser.execute_script("arguments[0].scrollIntoView({block: 'center'});", browser.find_element(*summary_at))
+        click_when_settled(browser, summary_at)
+        try:
+            WebDriverWait(browser, 15).until(lambda b: b.find_elements(By.CSS_SELECTOR, "details[open]"))
+            break
+        except TimeoutException:
+            continue
     image = wait.until(ec.visibility_of_element_located((By.CSS_SELECTOR, "details[open] [data-testid='stImage'] img")))
     wait.until(lambda _: image.get_property("naturalWidth") > 0)
     time.sleep(1.0)  # let the expander finish its animation, then show the question, answer and first card
