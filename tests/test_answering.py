@@ -57,6 +57,12 @@ def test_question_entities():
     assert question_entities("In ViT's table, how did ViT-H/14 compare with BiT-L and Noisy Student?") == [
         "ViT", "ViT-H/14", "BiT-L", "Noisy Student",
     ]  # fmt: skip
+    # A capital or digit standing alone in a hyphenated word is notation, not a name: pypdf prints the
+    # paper's binomial as '(K 2)', and the question is answerable (it was refused for 'K-choose-2').
+    assert question_entities("How does InstructGPT feed the K-choose-2 ranked comparisons to top-1 heads?") == [
+        "InstructGPT"
+    ]
+    assert question_entities("Did GPT-3 use T5 or k-NN?") == ["GPT-3", "T5", "k-NN"]
     assert missing_entities(["BLOOM", "PaLM"], "PaLM is a model; a Bloom filter") == ["BLOOM"]
     assert missing_entities(["RealToxicityPrompts", "imagen"], "the RealToxicity- Prompts set; Imagen") == []
     # A run of name-like words is often a name with its descriptors, written apart in the paper.

@@ -107,5 +107,6 @@ def test_short_names_are_the_papers_own(parsed_papers):
     assert (short["2112.10752"], short["2210.03629"], short["2106.09685"]) == ("LDMs", "ReAct", "LoRA")
     assert short["2304.03277"] == parsed_papers["2304.03277"].title  # 'LLMs' is no paper's name
     assert short["2302.07842"] == "Augmented Language Models"  # not 'LMs'
+    assert short["2011.10566"] == "SimSiam"  # 'Our “SimSiam” method achieves ...'
     generic = {"ViT", "COCO", "NLI", "LLMs", "LMs", "DMs", "VLP"}
     assert [d for d, s in short.items() if s in generic] == ["2010.11929"]  # ViT, the paper that named it

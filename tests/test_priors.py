@@ -52,6 +52,8 @@ def test_a_paper_owns_only_the_names_it_introduces():
         "Diffusion models (DMs) achieve great results. Our latent diffusion models (LDMs) are cheaper.",
     )
     assert plural.short == "LDMs" and "LDM" in plural.aliases and "DMs" not in plural.aliases
+    quoted = read_names("Exploring Simple Siamese Representation Learning", "Our “SimSiam” method achieves results.")
+    assert quoted.short == "SimSiam"  # introduced in quotes, in the abstract
     flan = read_names(
         "Finetuned Language Models Are Zero-Shot Learners",
         "We evaluate on natural language inference (NLI). We call this model FLAN, and it works.",

@@ -9,8 +9,15 @@ import pytest
 
 from mmqa.evaluation import QARecord, answer_figures, first_hit_rank, is_hit, percentile, section_hit, summarize
 from mmqa.index.embedding_cache import EmbeddingCache
+from mmqa.parsing.questions import comparison_sides
 from mmqa.progress import IngestRate
-from mmqa.retrieval.fusion import convex_fusion, diversify, drop_contained, reciprocal_rank_fusion
+from mmqa.retrieval.fusion import (
+    convex_fusion,
+    diversify,
+    drop_contained,
+    each_group_in_top,
+    reciprocal_rank_fusion,
+)
 from mmqa.schema import Answer, AnswerSentence, Citation, Passage
 from mmqa.settings import Settings
 
@@ -33,6 +40,22 @@ def test_diversify_caps_each_group():
     items = ["a1", "a2", "a3", "b1", "a4", "c1"]
     assert diversify(items, lambda s: s[0], 2) == ["a1", "a2", "b1", "c1", "a3", "a4"]
     assert diversify(items, lambda s: s[0], 0) == items
+
+
+def test_each_compared_paper_gets_a_place_in_the_top():
+    ranked = ["a1", "a2", "a3", "b1", "a4", "c1"]
+    # c's best item takes the place of the last 'a' of the top 3 (a keeps two); the rest keep their order.
+    assert each_group_in_top(ranked, ["a", "c"], lambda s: s[0], 3) == ["a1", "a2", "c1", "a3", "b1", "a4"]
+    assert each_group_in_top(ranked, ["a", "b"], lambda s: s[0], 4) == ranked  # both there already
+    assert each_group_in_top(ranked, ["z"], lambda s: s[0], 3) == ranked  # no item of z to promote
+    assert each_group_in_top(["a1", "b1", "c1"], ["c"], lambda s: s[0], 2) == ["a1", "b1", "c1"]  # no spare place
+
+
+def test_comparison_sides():
+    assert comparison_sides("How does BLIP differ from CoCa?") == ("How does BLIP ", " from CoCa?")
+    assert comparison_sides("Is the model better than GPT-3?") == ("Is the model better ", " GPT-3?")
+    assert comparison_sides("What is the difference between BLIP and CoCa?")[1] == " between BLIP and CoCa?"
+    assert comparison_sides("How does BLIP filter noisy captions?") is None
 
 
 def test_hit_rule():

@@ -18,7 +18,7 @@ CitedByOpt = Annotated[
 ScopeOpt = Annotated[str | None, typer.Option("--scope", help="survey: only the survey; cited: only papers it cites.")]
 CitesOpt = Annotated[str | None, typer.Option("--cites", help="Only passages citing this paper, e.g. 2106.09685.")]
 LongOpt = Annotated[
-    bool, typer.Option("--long", help="A longer extractive answer: up to 6 sentences, not 3 (see MMQA_ANSWER__*).")
+    bool, typer.Option("--long", help="A longer extractive answer: up to 6 sentences, not 4 (see MMQA_ANSWER__*).")
 ]
 LONG_ANSWER = {"answer.max_sentences": 6, "answer.sentence_window": 0.3}
 VerboseOpt = Annotated[bool, typer.Option("-v", "--verbose", help="Log progress details to stderr.")]

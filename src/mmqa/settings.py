@@ -126,9 +126,9 @@ class AnswerSettings(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    max_sentences: int = Field(3, description="Sentences in an extractive answer (at most).")
+    max_sentences: int = Field(4, description="Sentences in an extractive answer (at most).")
     sentence_window: float = Field(
-        0.12, ge=0, description="An extractive answer quotes only sentences scoring within this of the best one."
+        0.15, ge=0, description="An extractive answer quotes only sentences scoring within this of the best one."
     )
     abstain_threshold: float = Field(
         0.30, description="Evidence strength below which mmqa abstains; tuned on the dev set."

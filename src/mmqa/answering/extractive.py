@@ -13,6 +13,7 @@ from collections.abc import Callable
 
 import numpy as np
 
+from mmqa.answering.focus import select
 from mmqa.answering.lexical import content_terms, coverage, missing_entities, question_entities
 from mmqa.answering.quotes import announces, clean, readable, stands_alone
 from mmqa.index.embedder import Embedder
@@ -134,8 +135,10 @@ class ExtractiveAnswerer:
         query_vector: np.ndarray,
         passages: list[Passage],
         corpus_mentions: Callable[[str], bool] | None = None,
+        compared: frozenset[str] = frozenset(),
     ) -> Answer:
-        """Build the answer (or an abstention) from ``passages``, best first."""
+        """Build the answer (or an abstention) from ``passages``, best first. ``compared``: the papers (doc ids)
+        the question compares, when it compares two or more it names."""
         strength, scored = self._score(question, query_vector, passages)
         names = question_entities(question)
         unmatched = self.unmatched_names(question, passages, corpus_mentions)
@@ -152,22 +155,17 @@ class ExtractiveAnswerer:
                 message = f"The indexed papers do not discuss {subject}."
                 return Answer(question, [], [], abstained=True, message=message, evidence_strength=strength)
             notice = f"The indexed papers do not discuss {subject} as such; this is the nearest material they hold."
-        best = scored[0][0]
-        chosen: list[tuple[float, int, int, str]] = []
-        for item in scored:
-            if len(chosen) >= self.settings.max_sentences or item[0] < best - self.settings.sentence_window:
-                break
-            if any(item[3] in c[3] or c[3] in item[3] for c in chosen):
-                continue
-            chosen.append(item)
-        chosen.sort(key=lambda item: (item[1], item[2]))
+        chosen = select(scored, passages, compared, self.settings.max_sentences, self.settings.sentence_window)
         if subject and not notice:
             chosen = self._definition_first(subject, scored, chosen, passages)
         numbers: dict[int, int] = {}
         sentences = []
         for _, p_rank, s_pos, sentence in chosen:
+            quote = clean(self._completed(sentence, passages[p_rank], s_pos))
+            if any(clean(sentence) in earlier.text for earlier in sentences):
+                continue  # already quoted, completing the sentence before it
             n = numbers.setdefault(p_rank, len(numbers) + 1)
-            sentences.append(AnswerSentence(clean(self._completed(sentence, passages[p_rank], s_pos)), [n]))
+            sentences.append(AnswerSentence(quote, [n]))
         citations = [Citation(n, passages[p_rank]) for p_rank, n in sorted(numbers.items(), key=lambda kv: kv[1])]
         return Answer(question, sentences, citations, abstained=False, evidence_strength=strength, notice=notice)
 

@@ -40,9 +40,10 @@ class GenerativeAnswerer:
         query_vector: np.ndarray,
         passages: list[Passage],
         corpus_mentions: Callable[[str], bool] | None = None,
+        compared: frozenset[str] = frozenset(),
     ) -> Generator[str, None, Answer]:
         """Yield the model's text as it arrives; return the checked Answer (or the extractive fallback)."""
-        fallback = self.extractive.answer(question, query_vector, passages, corpus_mentions)
+        fallback = self.extractive.answer(question, query_vector, passages, corpus_mentions, compared)
         if fallback.abstained:
             yield fallback.text
             return fallback

@@ -49,7 +49,11 @@ _GENERIC_SUFFIXES = frozenset(("based style like level scale free specific aware
 
 
 def _name_like(word: str) -> bool:
-    return len(word) >= 2 and word.lower() not in _QUESTION_WORDS and any(ch.isupper() or ch.isdigit() for ch in word)
+    """A word with a capital or a digit, unless those stand alone as a variable or a count in notation
+    ('K-choose-2', 'top-1'): a name has a capital or digit inside a part of two characters or more."""
+    if len(word) < 2 or word.lower() in _QUESTION_WORDS:
+        return False
+    return any(len(part) >= 2 and any(ch.isupper() or ch.isdigit() for ch in part) for part in word.split("-"))
 
 
 def question_entities(question: str) -> list[str]:

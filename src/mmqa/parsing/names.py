@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 # Bumped when the reading of titles and names changes: an index's older records get their names read again
 # on the next ingest of their PDFs (parse only; nothing is re-embedded).
-NAMES_VERSION = 2
+NAMES_VERSION = 3
 
 # An acronym has at least two capitals: "ViT", "PaLM", "OPT", "BERT-Large".
 _ACRONYM = r"[A-Z][A-Za-z0-9-]*[A-Z][A-Za-z0-9-]*"
@@ -38,6 +38,10 @@ _SELF_NAMING = re.compile(
     _INTRODUCES.pattern + r"[^.;]{0,80}?"
     r"(?:\bthe\s+|\b(?:our model|it)\s+(?:as\s+)?|\s)((?:[A-Z][\w-]*)(?:\s+[A-Z][\w-]*){0,3})"
     r"(?=\s*[,(:.;]|\s+(?:a|an|which|that)\b)"
+)
+# A name in quotes where it is introduced: 'Our “SimSiam” method', 'We call this recipe “Big Transfer”'.
+_QUOTED_NAME = re.compile(
+    r"(?:\b[Oo]ur|" + _INTRODUCES.pattern + r"[^.;]{0,60}?)\s+[“\"‘']([A-Z][\w.-]*(?:\s+[\w.-]+){0,2})[”\"’']"
 )
 _NOT_A_NAME = {  # shorter words never count (aliases have at least 3 characters)
     "The", "This", "These", "Our", "Section", "Table", "Figure", "Appendix",
@@ -68,7 +72,8 @@ def read_names(title: str, front_text: str) -> PaperNames:
     Its own names, strongest first: the title head before a colon ('BLIP: ...', up to three words), an
     acronym in the title ('Big Transfer (BiT)'), an acronym the front matter defines where it
     introduces it ('we call ... (PaLM)', 'Our latent diffusion models (LDMs)') or whose long form
-    is in the title ('masked autoencoders (MAE)'), a name it introduces ('which we call FLAN'), and
+    is in the title ('masked autoencoders (MAE)'), a name it introduces ('which we call FLAN', 'Our
+    “SimSiam” method'), and
     last the first acronym the abstract defines unless it is cited as existing work ('such as the
     Vision Transformer (ViT)'). A plural acronym ('LLMs', 'DMs') is a paper's own only when introduced.
     The label is the first own name, else the title (cut after four words when longer than six).
@@ -89,6 +94,7 @@ def read_names(title: str, front_text: str) -> PaperNames:
                 names.append(d.acronym[:-1])  # 'LDMs' -> 'LDM'
     names += [m.group(1) for m in _INTRODUCED_IN_PARENTHESES.finditer(text)]
     names += [m.group(1) for m in _SELF_NAMING.finditer(text)]
+    names += [m.group(1) for m in _QUOTED_NAME.finditer(text)]
     own = _clean(names, title)
     short = own[0] if own else (title if len(title.split()) <= 6 else " ".join(title.split()[:4]) + "…")
     aliases = _clean([short, *own, head or title], title)

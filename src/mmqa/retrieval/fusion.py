@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
-from collections.abc import Callable, Hashable, Sequence
+from collections import Counter, defaultdict
+from collections.abc import Callable, Hashable, Iterable, Sequence
 
 
 def reciprocal_rank_fusion(
@@ -57,6 +57,26 @@ def diversify(items: Sequence[Hashable], group_of: Callable[[Hashable], Hashable
             tail.append(item)
         seen[group] += 1
     return head + tail
+
+
+def each_group_in_top(
+    ranked: Sequence[Hashable], groups: Iterable[Hashable], group_of: Callable[[Hashable], Hashable], k: int
+) -> list[Hashable]:
+    """Reorder so that each of ``groups`` that has an item has its best one among the first ``k``: it takes the
+    place of the last of the first ``k`` whose group has another item there. The rest keep their order."""
+    head = list(ranked[:k])
+    for group in groups:
+        best = next((item for item in ranked if group_of(item) == group), None)
+        if best is None or best in head:
+            continue
+        counts = Counter(group_of(item) for item in head)
+        spare = next((j for j in range(len(head) - 1, -1, -1) if counts[group_of(head[j])] > 1), None)
+        if spare is None and len(head) >= k:
+            continue
+        if spare is not None:
+            head.pop(spare)
+        head.append(best)
+    return head + [item for item in ranked if item not in head]
 
 
 def drop_contained(items: Sequence[Hashable], text_of: Callable[[Hashable], str]) -> list[Hashable]:

@@ -9,9 +9,16 @@ from mmqa.index.manifest import Manifest
 from mmqa.index.store import ChunkStore, StoredChunk
 from mmqa.parsing.definitions import asked_subject, defines_subject
 from mmqa.parsing.names import asked_acronym, defines
+from mmqa.parsing.questions import comparison_sides
 from mmqa.parsing.text import split_sentences
 from mmqa.retrieval.filters import SearchFilter
-from mmqa.retrieval.fusion import convex_fusion, diversify, drop_contained, reciprocal_rank_fusion
+from mmqa.retrieval.fusion import (
+    convex_fusion,
+    diversify,
+    drop_contained,
+    each_group_in_top,
+    reciprocal_rank_fusion,
+)
 from mmqa.retrieval.priors import (
     PaperNames,
     boost,
@@ -57,6 +64,16 @@ class HybridRetriever:
 
         hits = self.bm25.search(name, depth)
         return any(mentions(name, c.text) for c in self.store.get([e.chunk_id for e, _ in hits]))
+
+    def compared(self, query: str) -> frozenset[str]:
+        """The papers (doc ids) ``query`` compares: those it names, when it names two or more and one of them
+        after the comparing word ('How does BLIP differ from CoCa?', 'the difference between BLIP and CoCa');
+        else none ('How does the parallel Transformer block in PaLM differ from the standard one?')."""
+        sides = comparison_sides(query)
+        if sides is None:
+            return frozenset()
+        before, after = (self.paper_names.named(side) for side in sides)
+        return frozenset(before | after) if after and len(before | after) > 1 else frozenset()
 
     def front_matter(self, docs: set[str], mask: np.ndarray | None, passages: int = 3) -> list[str]:
         """The first running-text passages of each of ``docs`` (abstract and the start of the introduction)
@@ -114,6 +131,9 @@ class HybridRetriever:
         own_name = bool(own) and not (self.paper_names.named(query) - own)
         if own_name:
             spelled += self.front_matter(own, mask)
+        compared = self.compared(query)
+        for doc in compared:  # each paper compared is a candidate, however much one of them dominates the query
+            spelled += [e.chunk_id for e, _ in self.bm25.top(all_bm25, 3, self.bm25.mask(docs={doc}) & _allowed(mask))]
         candidates = list(dict.fromkeys([
             *chunk_sim, *sentence_sim, *(e.chunk_id for e, _ in lexical_hits),
             *(cid for cid in spelled if cid in live),
@@ -176,6 +196,8 @@ class HybridRetriever:
             lambda cid: (by_id[cid].meta.get("doc_id"), by_id[cid].meta.get("section")),
             self.settings.max_per_section,
         )
+        if compared:
+            ranked = each_group_in_top(ranked, compared, self.doc_of.__getitem__, k)
         scores = dict(fused)
         return [
             Passage(
@@ -188,3 +210,8 @@ class HybridRetriever:
             )
             for cid in ranked[:k]
         ]
+
+
+def _allowed(mask: np.ndarray | None) -> np.ndarray | bool:
+    """A search's BM25 mask, or True (everything) when it has none."""
+    return True if mask is None else mask

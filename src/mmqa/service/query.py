@@ -85,13 +85,16 @@ class QueryMixin(ChainsMixin):
         t_answer = time.perf_counter()
         extractive = ExtractiveAnswerer(self.settings.answer, self.embedder, self.store.sentence_vectors)
         spec = self.settings.llm_settings.model if llm is None else llm
+        compared = retriever.compared(result.query)
         if spec:
             from mmqa.answering.generative import GenerativeAnswerer
 
             generative = GenerativeAnswerer(self.settings.llm_settings, self.llm(spec), extractive, self.embedder)
-            answer = yield from generative.stream(result.query, vector, result.passages, retriever.corpus_mentions)
+            answer = yield from generative.stream(
+                result.query, vector, result.passages, retriever.corpus_mentions, compared
+            )
         else:
-            answer = extractive.answer(result.query, vector, result.passages, retriever.corpus_mentions)
+            answer = extractive.answer(result.query, vector, result.passages, retriever.corpus_mentions, compared)
             yield answer.text
         t_chains = time.perf_counter()
         with self._chroma_errors():
