@@ -10,7 +10,7 @@ import re
 
 import pytest
 
-from mmqa.answering.quotes import announces, clean, stands_alone
+from mmqa.answering.quotes import announces, clean, labelled, stands_alone
 from mmqa.parsing.definitions import asked_subject, defines_subject
 from tests.conftest import BLIP, LORA, QLORA
 
@@ -92,6 +92,11 @@ def test_quote_clean_up_on_real_extraction_artefacts():
     assert announces("The Transformer uses multi-head attention in three different ways:")
     assert not stands_alone("and then fine-tuned on the downstream task with a small learning rate.")
     assert stands_alone("(a) The model is trained with a contrastive loss on image-text pairs.")
+    # BLIP's Table 2 as pypdf gives it: the rows, the label, then the caption, which is quoted with its label.
+    rows = "Beam 19% 79.6 61.9 94.1 83.1 38.4 128.9 Nucleus 25% 80.6 63.1 94.8 84.9 38.6 129.7 Table 2."
+    caption = "Comparison between beam search and nucleus sampling for synthetic caption generation."
+    assert labelled(caption, rows) == f"Table 2. {caption}"
+    assert labelled(caption, "We compare both in Table 2 and discuss them.") == caption
 
 
 def test_an_answer_stays_on_the_pages_that_answer(indexed, dev_records):

@@ -15,7 +15,7 @@ import numpy as np
 
 from mmqa.answering.focus import select
 from mmqa.answering.lexical import content_terms, coverage, missing_entities, question_entities
-from mmqa.answering.quotes import announces, clean, readable, stands_alone
+from mmqa.answering.quotes import announces, clean, labelled, readable, stands_alone
 from mmqa.index.embedder import Embedder
 from mmqa.parsing.definitions import asked_subject, defines_subject, mentions_subject
 from mmqa.parsing.names import asked_acronym, defines
@@ -68,9 +68,10 @@ class ExtractiveAnswerer:
         acronym = asked_acronym(question)
         candidates: list[tuple[int, int, str]] = []
         for p_rank, passage in enumerate(passages):
-            for s_pos, sentence in enumerate(split_sentences(passage.text)):
+            sentences = split_sentences(passage.text)
+            for s_pos, sentence in enumerate(sentences):
                 if readable(sentence) and stands_alone(sentence):
-                    candidates.append((p_rank, s_pos, sentence))
+                    candidates.append((p_rank, s_pos, labelled(sentence, sentences[s_pos - 1]) if s_pos else sentence))
         if not candidates:
             return 0.0, []
         sims = self._sentence_vectors(passages, candidates) @ query_vector

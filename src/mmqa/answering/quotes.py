@@ -16,6 +16,7 @@ _PAPER_CITATION = re.compile(r"\s*\[\d+(?:\s*[,–-]\s*\d+)*\]")
 _PANEL_LABEL = re.compile(r"^\s*(?:\((?:left|right|top|bottom|middle|center|[a-h]|[ivx]{1,3})\)\s*)+", re.IGNORECASE)
 _LEADING_FOOTNOTE = re.compile(r"^\d{1,2}(?=[A-Z][a-z]+\s)")
 _TRAILING_FOOTNOTE = re.compile(r"(?<=[a-z]{2}[.,;])\d{1,2}(?=\s|$)")
+_LABEL_AT_END = re.compile(r"(?:^|\s)((?:Table|Figure|Fig\.)\s+[A-Z]?\d{1,2}[.:])$")
 
 
 def readable(sentence: str) -> bool:
@@ -31,6 +32,14 @@ def stands_alone(sentence: str) -> bool:
     """Reads as a sentence on its own: it does not start in the middle of one."""
     text = clean(sentence)
     return bool(text) and not text[0].islower()
+
+
+def labelled(sentence: str, previous: str) -> str:
+    """A caption's first sentence with the label the sentence splitter cut from it: '... 14.4 Table 2.' then
+    'Comparison between beam search and nucleus sampling ...' is quoted as 'Table 2. Comparison between ...',
+    so it reads as what it is, a table's caption, not as a claim of the text."""
+    match = _LABEL_AT_END.search(previous.strip())
+    return f"{match.group(1)} {sentence}" if match else sentence
 
 
 def announces(sentence: str) -> bool:
