@@ -115,6 +115,11 @@ class ChunkStore:
             name=name, embedding_function=None, metadata={"hnsw:space": "cosine"}
         )
 
+    def warm(self) -> None:
+        """Touch both collections, so that Chroma loads their vector indexes now rather than at the first query."""
+        self._collection.count()
+        self._sentences.count()
+
     def count(self) -> int:
         """Number of stored chunks."""
         return self._collection.count()
