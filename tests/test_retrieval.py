@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import shutil
+
+import numpy as np
 import pytest
 
 from mmqa.errors import MMQAError
 from mmqa.evaluation import QARecord, is_hit
+from mmqa.index.bm25 import BM25Index
+from mmqa.index.bm25_scores import QUERY_FILE, SavedScores
 from mmqa.retrieval.filters import SearchFilter
 
 
@@ -79,6 +84,21 @@ def test_bm25_returns_no_zero_score_padding(indexed):
     assert hits and len(hits) < 50
     assert all(score > 0 for _, score in hits)
     assert indexed.bm25.search("zzzqqqxxyy", 10) == []
+
+
+def test_query_scores_without_bm25s_are_bm25s_scores(indexed, dev_records, tmp_path):
+    # A query reads the saved arrays itself (bm25s imports scipy: 0.14 s of a cold ask). Against bm25s's own
+    # scoring of the same index (the path an index saved before query.json takes), every score is identical.
+    saved = indexed.bm25.path
+    assert (saved / "model" / QUERY_FILE).exists()
+    shutil.copytree(saved, tmp_path / "bm25")
+    (tmp_path / "bm25" / "model" / QUERY_FILE).unlink()
+    by_bm25s = BM25Index(tmp_path / "bm25")
+    by_arrays = BM25Index(saved)
+    questions = [r["question"] for r in dev_records.values()] + ["", "the of and", "ViT ViT patch", "naïve café’s 1.4T"]
+    for question in questions:
+        assert np.array_equal(by_arrays.scores(question), by_bm25s.scores(question)), question
+    assert isinstance(by_arrays._scorer.__self__, SavedScores)
 
 
 def test_a_paper_named_by_what_it_calls_its_model_ranks_first(indexed):

@@ -6,10 +6,13 @@ import json
 import logging
 import os
 import shutil
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+
+from mmqa.index.bm25_scores import SavedScores, write_query_settings
 
 
 @dataclass
@@ -51,12 +54,16 @@ def _stemmer():
         return None
 
 
+def _words_stemmer(stemmer) -> Callable[[list[str]], list[str]] | None:
+    return stemmer.stemWords if stemmer is not None else None
+
+
 class BM25Index:
     """Lexical retrieval; ``search`` never returns zero-score padding."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        self._model = None
+        self._scorer: Callable[[str], np.ndarray] | None = None
         self.entries: list[BM25Entry] = []
         self._positions: dict[str, int] | None = None
         self._neighbours: dict[str, tuple[str, ...]] | None = None
@@ -77,6 +84,7 @@ class BM25Index:
                 model = bm25s.BM25()
                 model.index(self._tokenize(texts), show_progress=False)
                 model.save(str(tmp / "model"))
+                write_query_settings(tmp / "model", bm25s.stopwords.STOPWORDS_EN)
             (tmp / "entries.json").write_text(json.dumps([e.__dict__ for e in entries]))
         except OSError:
             shutil.rmtree(tmp, ignore_errors=True)  # e.g. disk full: the old index stays as it was
@@ -87,14 +95,14 @@ class BM25Index:
             os.replace(self.path, old)
         os.replace(tmp, self.path)
         shutil.rmtree(old, ignore_errors=True)
-        self._model = None
+        self._scorer = None
         self.entries = []
         self._positions = None
         self._neighbours = None
 
     def ready(self) -> None:
         """Load the index now (if there is one) rather than at the first query."""
-        if self._model is None and not self.entries:
+        if self._scorer is None and not self.entries:
             self.load()
 
     def matches(self, chunk_ids: set[str]) -> bool:
@@ -108,27 +116,37 @@ class BM25Index:
 
     def load(self) -> bool:
         """Load from disk; False when there is no index yet."""
-        bm25s = _bm25s()
         entries_file = self.path / "entries.json"
         if not entries_file.exists():
             return False
         self.entries = [BM25Entry(**e) for e in json.loads(entries_file.read_text())]
         self._positions = None
         self._neighbours = None
-        self._model = bm25s.BM25.load(str(self.path / "model")) if self.entries else None
+        self._scorer = self._open_scorer() if self.entries else None
         return True
+
+    def _open_scorer(self) -> Callable[[str], np.ndarray]:
+        """Query scoring from the saved arrays (``bm25_scores``), or by bm25s for an index saved before that."""
+        saved = SavedScores.open(self.path / "model", _words_stemmer(self._stem))
+        if saved is not None:
+            return saved.scores
+        model = _bm25s().BM25.load(str(self.path / "model"))
+
+        def scores(query: str) -> np.ndarray:
+            tokens = [t for t in self._tokenize([query], return_ids=False)[0] if t in model.vocab_dict]
+            if not tokens:
+                return np.zeros(len(self.entries), dtype=np.float32)
+            return np.asarray(model.get_scores(tokens), dtype=np.float32)
+
+        return scores
 
     def scores(self, query: str) -> np.ndarray:
         """BM25 score of every entry for ``query`` (zeros when no query term is in the vocabulary)."""
-        if self._model is None and not self.load():
+        if self._scorer is None and not self.load():
             return np.zeros(0, dtype=np.float32)
-        if self._model is None or not self.entries:
+        if self._scorer is None or not self.entries:
             return np.zeros(len(self.entries), dtype=np.float32)
-        tokens = self._tokenize([query], return_ids=False)[0]
-        tokens = [t for t in tokens if t in self._model.vocab_dict]
-        if not tokens:
-            return np.zeros(len(self.entries), dtype=np.float32)
-        return np.asarray(self._model.get_scores(tokens), dtype=np.float32)
+        return self._scorer(query)
 
     def search(self, query: str, n: int, allowed: np.ndarray | None = None) -> list[tuple[BM25Entry, float]]:
         """Top ``n`` (entry, score) pairs with a positive score; ``allowed`` is a 0/1 mask over entries."""
@@ -147,7 +165,7 @@ class BM25Index:
 
     def positions(self) -> dict[str, int]:
         """chunk id -> row in the score vector returned by ``scores``."""
-        if self._model is None:
+        if self._scorer is None:
             self.load()
         if self._positions is None or len(self._positions) != len(self.entries):
             self._positions = {e.chunk_id: i for i, e in enumerate(self.entries)}
@@ -156,7 +174,7 @@ class BM25Index:
     def neighbours(self) -> dict[str, tuple[str, ...]]:
         """chunk id -> the running-text passages just before and after it in its section (none for a caption,
         which stands apart from the running text, nor for entries of an index that did not keep ``index``)."""
-        if self._model is None:
+        if self._scorer is None:
             self.load()
         if self._neighbours is None:
             # Keyed by paper *version* (the chunk id up to '#'): until the index is rebuilt after an ingest
@@ -174,7 +192,7 @@ class BM25Index:
 
     def mask(self, keep: set[str] | None = None, docs: set[str] | None = None, sections: set[str] | None = None):
         """A 0/1 mask selecting entries by chunk id, doc id and section number (None: no constraint)."""
-        if self._model is None:
+        if self._scorer is None:
             self.load()
         return np.array(
             [
