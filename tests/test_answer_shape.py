@@ -97,21 +97,29 @@ def test_quote_clean_up_on_real_extraction_artefacts():
     caption = "Comparison between beam search and nucleus sampling for synthetic caption generation."
     assert labelled(caption, rows) == f"Table 2. {caption}"
     assert labelled(caption, "We compare both in Table 2 and discuss them.") == caption
+    assert labelled("We observe that sampling helps.", "The results are summarised in Table 2.") == (
+        "We observe that sampling helps."
+    )  # a label ending prose is a reference to the table, not its caption
 
 
 def test_an_answer_stays_on_the_pages_that_answer(indexed, dev_records):
     # Every sentence comes from the paper and the pages of the lead's passage: its citations all point where
     # the answer is (citation precision on neighbourhood_dev went 0.632 -> 0.895 with this).
     questions = [r["question"] for r in list(dev_records.values())[:15] if not r.get("unanswerable")]
+    answered = 0
     for question in questions:
         answer = indexed.ask(question)
-        if answer.abstained:
+        if answer.abstained or asked_subject(question):  # a definition may lead from the paper's abstract
             continue
-        lead = answer.citations[answer.sentences[0].sources[0] - 1].passage
-        for citation in answer.citations:
-            p = citation.passage
-            on_lead_pages = p.page_start <= lead.page_end and lead.page_start <= p.page_end
-            assert p.doc_id == lead.doc_id and on_lead_pages, (question, answer.text)
+        answered += 1
+        cited = [c.passage for c in answer.citations]
+        assert len({p.doc_id for p in cited}) == 1, (question, answer.text)
+
+        def overlaps(a, b) -> bool:
+            return a.page_start <= b.page_end and b.page_start <= a.page_end
+
+        assert any(all(overlaps(focus, p) for p in cited) for focus in cited), (question, answer.text)
+    assert answered >= 10
 
 
 def test_a_comparison_quotes_each_paper_it_compares(chained):

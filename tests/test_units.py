@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from mmqa.answering.focus import select
 from mmqa.evaluation import QARecord, answer_figures, first_hit_rank, is_hit, percentile, section_hit, summarize
 from mmqa.index.embedding_cache import EmbeddingCache
 from mmqa.parsing.questions import comparison_sides
@@ -208,3 +209,26 @@ def test_embedding_cache_computes_each_distinct_text_once(tmp_path):
     other = EmbeddingCache(tmp_path / "cache.sqlite", "model")  # another model key shares nothing
     other.embed(["a sentence of its own"], compute)
     assert asked[-1] == ["a sentence of its own"]
+
+
+def _passage(n: int, doc: str, pages: tuple[int, int]) -> Passage:
+    return Passage(f"{doc}#{n}", "", {"doc_id": doc, "page_start": pages[0], "page_end": pages[1]}, 1.0)
+
+
+def test_an_answer_quotes_the_pages_of_the_first_passage_near_the_best():
+    passages = [_passage(0, "a", (3, 3)), _passage(1, "a", (9, 9)), _passage(2, "b", (1, 1)), _passage(3, "a", (3, 4))]
+    scored = [  # (score, passage rank, position, sentence), best first
+        (0.90, 1, 0, "best, on page 9"), (0.86, 0, 4, "close, on page 3"), (0.84, 3, 2, "close, pages 3-4"),
+        (0.80, 2, 0, "close, another paper"), (0.70, 0, 6, "far, on page 3"), (0.20, 0, 5, "after page 3's best"),
+    ]  # fmt: skip
+    # The first-ranked passage near the best is the focus (page 3); its pages' sentences, then the one after.
+    assert [s[3] for s in select(scored, passages, frozenset(), 4, 0.15)] == [
+        "close, on page 3", "after page 3's best", "close, pages 3-4",
+    ]
+    # A narrower window than the focus window quotes the focus's best sentence (and the one after) all the same.
+    assert [s[3] for s in select(scored, passages, frozenset(), 4, 0.0)] == ["close, on page 3", "after page 3's best"]
+    # A longer answer only adds to a shorter one.
+    short, long = (set(select(scored, passages, frozenset(), n, w)) for n, w in ((2, 0.1), (6, 0.3)))
+    assert short < long
+    # A comparison quotes the best sentence of each paper compared.
+    assert {passages[s[1]].doc_id for s in select(scored, passages, frozenset({"a", "b"}), 2, 0.15)} == {"a", "b"}

@@ -162,11 +162,10 @@ class ExtractiveAnswerer:
         numbers: dict[int, int] = {}
         sentences = []
         for _, p_rank, s_pos, sentence in chosen:
-            quote = clean(self._completed(sentence, passages[p_rank], s_pos))
             if any(clean(sentence) in earlier.text for earlier in sentences):
                 continue  # already quoted, completing the sentence before it
             n = numbers.setdefault(p_rank, len(numbers) + 1)
-            sentences.append(AnswerSentence(quote, [n]))
+            sentences.append(AnswerSentence(clean(self._completed(sentence, passages[p_rank], s_pos)), [n]))
         citations = [Citation(n, passages[p_rank]) for p_rank, n in sorted(numbers.items(), key=lambda kv: kv[1])]
         return Answer(question, sentences, citations, abstained=False, evidence_strength=strength, notice=notice)
 

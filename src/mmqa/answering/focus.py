@@ -18,22 +18,23 @@ Scored = tuple[float, int, int, str]  # (score, passage rank, sentence position,
 FOCUS_WINDOW = 0.15
 
 
-def select(scored: list[Scored], passages: list[Passage], compared: set[str], most: int, window: float) -> list[Scored]:
+def select(
+    scored: list[Scored], passages: list[Passage], compared: frozenset[str], most: int, window: float
+) -> list[Scored]:
     """Up to ``most`` sentences of ``scored`` (best first) to quote, in reading order. ``compared``: the papers
     (doc ids) a question compares, when it compares two or more."""
-    firsts = [next((s for s in scored if passages[s[1]].doc_id == doc), None) for doc in compared]
-    firsts = sorted((s for s in firsts if s is not None), key=lambda s: -s[0])
+    firsts = [next((s for s in scored if passages[s[1]].doc_id == doc), None) for doc in sorted(compared)]
+    firsts = sorted((s for s in firsts if s is not None), key=lambda s: (-s[0], s[1], s[2]))
     if len(firsts) >= 2:
-        chosen = _distinct(firsts[:most], scored, most, scored[0][0] - window)
-        return sorted(chosen, key=_reading_order)
+        rest = [s for s in scored if passages[s[1]].doc_id in compared]
+        return sorted(_distinct(firsts[:most], rest, most, scored[0][0] - window), key=_reading_order)
     focus = passages[min(item[1] for item in scored if item[0] >= scored[0][0] - FOCUS_WINDOW)]
-    close = [item for item in scored if item[0] >= scored[0][0] - window and _on_pages_of(passages[item[1]], focus)]
-    chosen = _distinct([], close, most, close[-1][0])
-    best = close[0]
-    following = next((item for item in scored if item[1] == best[1] and item[2] == best[2] + 1), None)
-    if following is not None and len(chosen) < most:
-        chosen = _distinct(chosen, [following], most, following[0])
-    return sorted(chosen, key=_reading_order)
+    on_focus = [item for item in scored if _on_pages_of(passages[item[1]], focus)]
+    best = on_focus[0]
+    chosen = _distinct([best], on_focus, most, scored[0][0] - window)
+    # The sentence after the best comes on top of ``most``, so a longer answer only ever adds to a shorter one.
+    following = [item for item in on_focus if item[1] == best[1] and item[2] == best[2] + 1]
+    return sorted(_distinct(chosen, following, most + 1, float("-inf")), key=_reading_order)
 
 
 def _distinct(chosen: list[Scored], candidates: list[Scored], most: int, floor: float) -> list[Scored]:

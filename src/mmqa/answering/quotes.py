@@ -16,7 +16,9 @@ _PAPER_CITATION = re.compile(r"\s*\[\d+(?:\s*[,–-]\s*\d+)*\]")
 _PANEL_LABEL = re.compile(r"^\s*(?:\((?:left|right|top|bottom|middle|center|[a-h]|[ivx]{1,3})\)\s*)+", re.IGNORECASE)
 _LEADING_FOOTNOTE = re.compile(r"^\d{1,2}(?=[A-Z][a-z]+\s)")
 _TRAILING_FOOTNOTE = re.compile(r"(?<=[a-z]{2}[.,;])\d{1,2}(?=\s|$)")
-_LABEL_AT_END = re.compile(r"(?:^|\s)((?:Table|Figure|Fig\.)\s+[A-Z]?\d{1,2}[.:])$")
+# A label ending what the splitter took for a sentence: after the table's last cell ('... 14.4 Table 2.'), not
+# after a word of prose ('... are summarised in Table 2.').
+_LABEL_AT_END = re.compile(r"(?:^|(?<![A-Za-z][a-z])\s)((?:Table|Figure|Fig\.)\s+[A-Z]?\d{1,2}[.:])$")
 
 
 def readable(sentence: str) -> bool:

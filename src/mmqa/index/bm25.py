@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from mmqa.index.bm25_scores import SavedScores, write_query_settings
+from mmqa.index.bm25_scores import TOKEN_PATTERN, SavedScores, write_query_settings
 
 
 @dataclass
@@ -71,7 +71,10 @@ class BM25Index:
 
     def _tokenize(self, texts: list[str], return_ids: bool = True):
         bm25s = _bm25s()
-        return bm25s.tokenize(texts, stopwords="en", stemmer=self._stem, show_progress=False, return_ids=return_ids)
+        return bm25s.tokenize(
+            texts, token_pattern=TOKEN_PATTERN, stopwords="en", stemmer=self._stem, show_progress=False,
+            return_ids=return_ids,
+        )
 
     def build(self, entries: list[BM25Entry], texts: list[str]) -> None:
         """Index ``texts`` and save atomically (a new directory swapped in for the old)."""

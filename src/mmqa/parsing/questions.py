@@ -5,7 +5,10 @@ from __future__ import annotations
 import re
 
 # 'How does BLIP differ from CoCa?', 'QLoRA versus LoRA', 'Is BLIP better than CoCa?', 'unlike BLIP, ...'
-_COMPARES = re.compile(r"\b(?:compar\w*|differ\w*|versus|vs\.?|contrast\w*|both|whereas|unlike|than)\b", re.IGNORECASE)
+# 'rather than' states a choice ('a constant learning rate rather than a decaying one'), not a comparison.
+_COMPARES = re.compile(
+    r"\b(?:compar\w*|differ\w*|versus|vs\.?|contrast\w*|both|whereas|unlike|(?<!rather )than)\b", re.IGNORECASE
+)
 
 
 def comparison_sides(question: str) -> tuple[str, str] | None:

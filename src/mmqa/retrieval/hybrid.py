@@ -132,8 +132,12 @@ class HybridRetriever:
         if own_name:
             spelled += self.front_matter(own, mask)
         compared = self.compared(query)
-        for doc in compared:  # each paper compared is a candidate, however much one of them dominates the query
-            spelled += [e.chunk_id for e, _ in self.bm25.top(all_bm25, 3, self.bm25.mask(docs={doc}) & _allowed(mask))]
+        compared_ids: list[str] = []  # each paper compared is a candidate, however much one of them dominates
+        for doc in sorted(compared):
+            only = {doc} if docs is None else {doc} & set(docs)
+            allowed = self.bm25.mask(keep=keep, docs=only, sections=sections)
+            compared_ids += [e.chunk_id for e, _ in self.bm25.top(all_bm25, 3, allowed)]
+        spelled += compared_ids
         candidates = list(dict.fromkeys([
             *chunk_sim, *sentence_sim, *(e.chunk_id for e, _ in lexical_hits),
             *(cid for cid in spelled if cid in live),
@@ -171,7 +175,9 @@ class HybridRetriever:
 
         by_id: dict[str, StoredChunk] = {c.chunk_id: c for c in chunk_hits}
         wanted = fused if alone else fused[: 4 * k]  # the definitions may rank anywhere: read every text
-        by_id.update({c.chunk_id: c for c in self.store.get([cid for cid, _ in wanted if cid not in by_id])})
+        wanted_ids = [cid for cid, _ in wanted] + [cid for cid in compared_ids if cid in live]
+        unread = [cid for cid in dict.fromkeys(wanted_ids) if cid not in by_id]
+        by_id.update({c.chunk_id: c for c in self.store.get(unread)})
         order = [cid for cid, _ in fused if cid in by_id]
 
         def reading_order(cid: str) -> tuple[int, int]:
@@ -197,7 +203,7 @@ class HybridRetriever:
             self.settings.max_per_section,
         )
         if compared:
-            ranked = each_group_in_top(ranked, compared, self.doc_of.__getitem__, k)
+            ranked = each_group_in_top(ranked, sorted(compared), self.doc_of.__getitem__, k)
         scores = dict(fused)
         return [
             Passage(
@@ -211,7 +217,3 @@ class HybridRetriever:
             for cid in ranked[:k]
         ]
 
-
-def _allowed(mask: np.ndarray | None) -> np.ndarray | bool:
-    """A search's BM25 mask, or True (everything) when it has none."""
-    return True if mask is None else mask
