@@ -115,3 +115,43 @@ def test_without_a_worker_files_are_parsed_in_process(tmp_path):
     assert proc.returncode == 0, proc.stderr
     # (The would-be worker runs the script too, so the line may come twice.)
     assert set(proc.stdout.split("\n")) - {""} == {"['rtl-arabic', 'outline-circular']"}
+
+
+_KILLED_PARENT = """
+import sys, time
+from pathlib import Path
+from mmqa.parsing.ahead import ParseAhead
+from mmqa.settings import ParsingSettings
+ahead = ParseAhead(ParsingSettings())
+ahead.submit(Path(sys.argv[1]))
+print(next(iter(ahead._pool._processes)), flush=True)
+time.sleep(600)
+"""
+
+
+def test_a_worker_ends_when_its_parent_is_killed():
+    # An ingest killed outright (SIGKILL, the out-of-memory killer) cannot stop its worker. The worker used to
+    # stay forever, blocked writing its parsed paper into a pipe nobody read; now it notices and ends.
+    parent = subprocess.Popen(
+        [sys.executable, "-c", _KILLED_PARENT, str(REALPDFS / "many-pages-117.pdf")], stdout=subprocess.PIPE, text=True
+    )
+    worker = int(parent.stdout.readline())
+    time.sleep(1)  # the worker is parsing
+    parent.kill()
+    parent.wait()
+    deadline = time.monotonic() + 30
+    while _alive(worker) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not _alive(worker)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    try:
+        with open(f"/proc/{pid}/stat") as stat:  # an ended process not yet reaped by init is gone too
+            return stat.read().split(")")[-1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False

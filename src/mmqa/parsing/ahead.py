@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import logging
 import multiprocessing
+import os
+import threading
 import time
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
@@ -22,6 +24,7 @@ from mmqa.settings import ParsingSettings
 
 log = logging.getLogger("mmqa.parsing")
 
+_PARENT_CHECK = 1.0  # seconds between a worker's checks that its parent is alive
 _Outcome = tuple[ParsedPaper | None, tuple[str, str], float, list[tuple[int, str]]]
 
 
@@ -64,6 +67,19 @@ def _warm_up() -> None:
     import pypdf  # noqa: F401
 
 
+def _exit_with(parent: int) -> None:
+    """Worker start-up: end this process when ``parent`` does. A parent killed outright (SIGKILL, the out-of-memory
+    killer) cannot stop its worker, which then blocked forever writing its parsed paper into a pipe whose reading
+    end it holds itself; a thread checking who its parent is ends it instead."""
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(_PARENT_CHECK)
+        os._exit(0)
+
+    threading.Thread(target=watch, name="mmqa-parent-watch", daemon=True).start()
+
+
 class ParseAhead:
     """Parses PDFs in a single worker process; ``take`` parses in-process a file not submitted first.
 
@@ -90,7 +106,10 @@ class ParseAhead:
             try:
                 if self._pool is None:
                     # spawn, not fork: the parent has ONNX Runtime and Chroma threads that must not be forked.
-                    self._pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
+                    self._pool = ProcessPoolExecutor(
+                        max_workers=1, mp_context=multiprocessing.get_context("spawn"),
+                        initializer=_exit_with, initargs=(os.getpid(),),
+                    )  # fmt: skip
                     self._pool.submit(_warm_up).result()
                 self._pending[path] = self._pool.submit(_parse_in_worker, path, self.settings, self._password, level)
                 return
