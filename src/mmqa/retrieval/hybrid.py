@@ -216,4 +216,3 @@ class HybridRetriever:
             )
             for cid in ranked[:k]
         ]
-
