@@ -127,8 +127,25 @@ def click_when_settled(browser, locator, timeout: float = 30) -> None:
         time.sleep(0.3)
 
 
-def test_ask_in_browser_and_open_a_source_card(app_url, browser, tmp_path):
+def click_until(browser, locator, done, tries: int = 3, wait: float = 15) -> None:
+    """Click ``locator`` once settled (``click_when_settled``) until ``done(browser)`` holds, at most ``tries``
+    times. A click can still land on a block Streamlit is moving (after the [1] jump scrolls the page, say)
+    and do nothing; then the element is brought into view and clicked again. Whether ``done`` holds in the
+    end is for the caller to assert."""
     from selenium.common.exceptions import TimeoutException
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    for _ in range(tries):
+        browser.execute_script("arguments[0].scrollIntoView({block: 'center'});", browser.find_element(*locator))
+        click_when_settled(browser, locator)
+        try:
+            WebDriverWait(browser, wait).until(done)
+            return
+        except TimeoutException:
+            continue
+
+
+def test_ask_in_browser_and_open_a_source_card(app_url, browser, tmp_path):
     from selenium.webdriver.common.by import By
     from selenium.webdriver.common.keys import Keys
     from selenium.webdriver.support import expected_conditions as ec
@@ -145,23 +162,14 @@ def test_ask_in_browser_and_open_a_source_card(app_url, browser, tmp_path):
     assert "Attention Is All You Need" in card.text and "1706.03762" in card.text
     assert card.find_elements(By.CSS_SELECTOR, "mark.mmqa-support"), "supporting sentences are highlighted"
 
-    click_when_settled(browser, (By.CSS_SELECTOR, ".mmqa-answer a.mmqa-ref"))  # [1] jumps to its source card
-    WebDriverWait(browser, 10).until(lambda b: b.current_url.endswith("#mmqa-t0-s1"))
+    # [1] jumps to its source card
+    click_until(browser, (By.CSS_SELECTOR, ".mmqa-answer a.mmqa-ref"), lambda b: b.current_url.endswith("#mmqa-t0-s1"))
     assert browser.current_url.endswith("#mmqa-t0-s1")
 
     # open the card's page view: the PDF page rendered as an image
-    # The [1] jump scrolls the page and Streamlit may still be laying blocks out: a click on the summary can
-    # land on a moving block and not open it. Click once settled, and again if the expander stayed shut.
     summary_at = (By.XPATH, "//summary[contains(., 'PDF page')]")
     wait.until(ec.element_to_be_clickable(summary_at))
-    for _ in range(3):
-        browser.execute_script("arguments[0].scrollIntoView({block: 'center'});", browser.find_element(*summary_at))
-        click_when_settled(browser, summary_at)
-        try:
-            WebDriverWait(browser, 15).until(lambda b: b.find_elements(By.CSS_SELECTOR, "details[open]"))
-            break
-        except TimeoutException:
-            continue
+    click_until(browser, summary_at, lambda b: b.find_elements(By.CSS_SELECTOR, "details[open]"))
     image = wait.until(ec.visibility_of_element_located((By.CSS_SELECTOR, "details[open] [data-testid='stImage'] img")))
     wait.until(lambda _: image.get_property("naturalWidth") > 0)
     time.sleep(1.0)  # let the expander finish its animation, then show the question, answer and first card
