@@ -4,7 +4,11 @@ Compares, in the same run and on the same index:
 - mmqa as shipped (ONNX Runtime query embedding, lazy imports, no torch / llama-index on the query path);
 - the straightforward stack (same command with MMQA_EMBEDDING__BACKEND=torch: sentence-transformers), only with
   MMQA_EMBEDDING__QUANTIZE=none (an fp32 index: the int8 default has no torch twin);
-- the floor: Python + chromadb + onnxruntime/tokenizers + loading the model + one query, nothing else.
+- the floor: Python + chromadb + onnxruntime/tokenizers + loading the model + one query, nothing else;
+- the bare import floor of issue #16: ``python -c "import chromadb, onnxruntime, tokenizers"``.
+
+The commands take turns, run by run. ``mmqa ask`` ends without the interpreter's teardown (``cli.py``); the
+floors are plain ``python -c`` runs and pay theirs.
 
     .venv/bin/python benchmarks/cold_start.py [--home DIR] [--runs 5]
 """
@@ -23,6 +27,8 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 CORPUS = REPO.parent / "shared" / "corpus" / "pdfs"
 QUESTION = "What is chain-of-thought prompting?"
+FLOOR = "floor: python + chromadb + onnxruntime + model + 1 query"
+IMPORT_FLOOR = "import floor: python -c 'import chromadb, onnxruntime, tokenizers' (#16's measure)"
 
 _MEASURE = """
 import resource, subprocess, sys, time, json
@@ -51,19 +57,25 @@ print(collection.query(query_embeddings=[vector.tolist()], n_results=5)["ids"][0
 """
 
 
-def measure(cmd: list[str], env: dict[str, str], runs: int) -> dict[str, float]:
-    """Median wall seconds and peak RSS (MB) of ``cmd`` over ``runs`` fresh processes."""
-    walls, rss = [], []
+def measure(commands: dict[str, tuple[list[str], dict[str, str]]], runs: int) -> dict[str, dict[str, float]]:
+    """Median wall seconds and peak RSS (MB) of each command over ``runs`` fresh processes. The commands
+    take turns, run by run, so that a change in the box's load falls on all of them alike."""
+    walls: dict[str, list[float]] = {name: [] for name in commands}
+    rss: dict[str, list[float]] = {name: [] for name in commands}
     for _ in range(runs):
-        out = subprocess.run(
-            [sys.executable, "-c", _MEASURE, *cmd], capture_output=True, text=True, env=env, check=True
-        )
-        data = json.loads(out.stdout)
-        if data["rc"] != 0:
-            raise SystemExit(f"command failed: {' '.join(cmd)}")
-        walls.append(data["wall"])
-        rss.append(data["rss_mb"])
-    return {"median_s": statistics.median(walls), "min_s": min(walls), "peak_rss_mb": max(rss)}
+        for name, (cmd, env) in commands.items():
+            out = subprocess.run(
+                [sys.executable, "-c", _MEASURE, *cmd], capture_output=True, text=True, env=env, check=True
+            )
+            data = json.loads(out.stdout)
+            if data["rc"] != 0:
+                raise SystemExit(f"command failed: {' '.join(cmd)}")
+            walls[name].append(data["wall"])
+            rss[name].append(data["rss_mb"])
+    return {
+        name: {"median_s": statistics.median(walls[name]), "min_s": min(walls[name]), "peak_rss_mb": max(rss[name])}
+        for name in commands
+    }
 
 
 def main() -> None:
@@ -81,22 +93,22 @@ def main() -> None:
     subprocess.run([*mmqa, "ask", QUESTION], env=env, check=True, capture_output=True)  # exports ONNX once
 
     started = time.perf_counter()
-    results = {
-        "mmqa ask (ONNX, lazy imports)": measure([*mmqa, "ask", QUESTION], env, args.runs),
-        # The torch stack is timed only on an fp32 index: an int8 index has no torch encoder to match it.
-        **({"mmqa ask with sentence-transformers (torch)": measure(
-            [*mmqa, "ask", QUESTION], {**env, "MMQA_EMBEDDING__BACKEND": "torch"}, args.runs
-        )} if env.get("MMQA_EMBEDDING__QUANTIZE") == "none" else {}),
-        "floor: python + chromadb + onnxruntime + model + 1 query": measure(
-            [sys.executable, "-c", _FLOOR, str(args.home), QUESTION], env, args.runs
-        ),
+    ask = [*mmqa, "ask", QUESTION]
+    commands = {"mmqa ask (ONNX, lazy imports)": (ask, env)}
+    if env.get("MMQA_EMBEDDING__QUANTIZE") == "none":  # an int8 index has no torch encoder to match it
+        commands["mmqa ask with sentence-transformers (torch)"] = (ask, {**env, "MMQA_EMBEDDING__BACKEND": "torch"})
+    commands |= {
+        FLOOR: ([sys.executable, "-c", _FLOOR, str(args.home), QUESTION], env),
+        IMPORT_FLOOR: ([sys.executable, "-c", "import chromadb, onnxruntime, tokenizers"], env),
     }
-    floor = results["floor: python + chromadb + onnxruntime + model + 1 query"]["median_s"]
-    print(f"{args.runs} runs each, {time.perf_counter() - started:.0f} s in all\n")
-    print("| variant | median wall (s) | min (s) | peak RSS (MB) | × floor |\n|---|---|---|---|---|")
+    results = measure(commands, args.runs)
+    print(f"{args.runs} runs each, taking turns, {time.perf_counter() - started:.0f} s in all\n")
+    print("| variant | median wall (s) | min (s) | peak RSS (MB) | × floor | × import floor |")
+    print("|---|---|---|---|---|---|")
     for name, r in results.items():
-        ratio = r["median_s"] / floor
-        print(f"| {name} | {r['median_s']:.2f} | {r['min_s']:.2f} | {r['peak_rss_mb']:.0f} | {ratio:.2f} |")
+        ratios = (r["median_s"] / results[FLOOR]["median_s"], r["median_s"] / results[IMPORT_FLOOR]["median_s"])
+        print(f"| {name} | {r['median_s']:.2f} | {r['min_s']:.2f} | {r['peak_rss_mb']:.0f} | "
+              f"{ratios[0]:.2f} | {ratios[1]:.2f} |")  # fmt: skip
 
 
 if __name__ == "__main__":

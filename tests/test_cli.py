@@ -21,6 +21,17 @@ def test_search_json_from_another_process(indexed):
     assert data["results"][0]["doc_id"] == "2010.11929"
 
 
+def test_a_read_only_command_ends_with_all_its_output(indexed):
+    # `ask` and `search` leave through os._exit (no interpreter teardown), so what stdout still buffers must be
+    # flushed first: a short JSON answer to a pipe (block-buffered; PYTHONUNBUFFERED off) is the case to lose.
+    home = indexed.settings.home
+    proc = run_cli(home, "search", "attention", "-k", "1", "--json", env={"PYTHONUNBUFFERED": ""})
+    assert proc.returncode == 0, proc.stderr
+    assert len(json.loads(proc.stdout)["results"]) == 1
+    status = json.loads(run_cli(home, "status", "--json", env={"PYTHONUNBUFFERED": ""}).stdout)
+    assert len(status["papers"]) == 6  # and the index is whole after such an exit
+
+
 def test_ask_json_with_filters(indexed):
     proc = run_cli(
         indexed.settings.home, "ask", "how are few-shot accuracies computed", "--doc", "2010.11929",

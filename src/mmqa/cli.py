@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import gc
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Annotated, Any
@@ -35,6 +37,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
+
 def _service(home: Path | None, verbose: bool = False, **overrides: Any):
     from mmqa.console import setup_logging
     from mmqa.service import MMQA
@@ -63,6 +66,35 @@ def _read_password() -> str:
 
 def _print_json(data: dict[str, Any]) -> None:
     sys.stdout.write(json.dumps(data, ensure_ascii=False) + "\n")
+
+
+class _Exit:
+    """Whether the console script owns the process (tests drive ``app`` inside theirs)."""
+
+    standalone = False  # set by ``main`` only
+
+
+def _start_read_only_command() -> None:
+    """A one-shot read (``ask``, ``search``) runs without the cyclic garbage collector.
+
+    Importing chromadb and its dependencies sets off many full collections: 0.13 s of a 1.6 s cold
+    ``mmqa ask``. The process ends moments later, and its peak memory is the same either way (353 MB).
+    """
+    if _Exit.standalone:
+        gc.disable()
+
+
+def _end_read_only_command() -> None:
+    """End a command that wrote nothing, skipping the interpreter's teardown.
+
+    Freeing Chroma's Rust client, the HNSW indexes and the ONNX session at exit took 0.3 s of a 2.3 s cold
+    ``mmqa ask`` at 54 papers; a read-only command has nothing to save, so it flushes its output and leaves.
+    """
+    if not _Exit.standalone:
+        return
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(0)
 
 
 @app.command()
@@ -155,6 +187,7 @@ def ask(
     """Answer a question with citations to sections and pages (or say the papers do not cover it)."""
     from mmqa.console import print_bibtex, stream_answer
 
+    _start_read_only_command()
     service = _service(home, verbose, llm=llm, llm_base_url=base_url, **(LONG_ANSWER if long else {}))
     filters = _filters(doc, section, cited_by, scope)
     if json_out:
@@ -165,6 +198,7 @@ def ask(
         answer = stream_answer(service.ask_stream(question, k, filters))
         if bibtex:
             print_bibtex(service.answer_bibtex(answer))
+    _end_read_only_command()
 
 
 @app.command()
@@ -221,11 +255,13 @@ def search(
     """Ranked passages only (hybrid dense + BM25), no answer."""
     from mmqa.console import print_search
 
+    _start_read_only_command()
     result = _service(home, verbose).search(query, k, _filters(doc, section, cited_by, scope, cites))
     if json_out:
         _print_json(result.to_dict())
     else:
         print_search(result)
+    _end_read_only_command()
 
 
 @app.command()
@@ -406,6 +442,7 @@ def eval_(
 
 def main() -> None:
     """Console-script entry point: one-line errors, no tracebacks for expected failures."""
+    _Exit.standalone = True
     try:
         app()
     except MMQAError as exc:
