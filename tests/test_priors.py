@@ -6,9 +6,11 @@ from __future__ import annotations
 from mmqa.parsing.names import asked_acronym, defines, read_names, spells
 from mmqa.retrieval.priors import (
     PaperNames,
+    asks_about_table,
     boost,
     definitions_first,
     first_definition_first,
+    holds_table_caption,
     in_context,
     is_summary_section,
     named_papers,
@@ -152,3 +154,13 @@ def test_a_passage_is_read_in_its_context():
     assert rescored["before"] == 0.9 + 0.1 * 0.97 / 2  # one neighbour: the missing one counts as 0
     assert in_context(fused, neighbours, 0.0) == fused
     assert in_context(fused, {}, 0.1) == fused  # no neighbours known (an index from before they were kept)
+
+
+def test_table_questions_and_table_captions():
+    assert asks_about_table("In ViT's table of model variants, how many layers does ViT-L have?")
+    assert asks_about_table("Which Tables report the ablations?")
+    assert not asks_about_table("How stable is training?")
+    assert holds_table_caption("Table 4. Error rates (%) of single-model results", "caption")
+    assert not holds_table_caption("Figure 2: The Transformer architecture", "caption")
+    assert holds_table_caption("GLaM (Du et al., 2021) O(N 2) Sparse Table 1: Summary of Efficient Transformer", "text")
+    assert not holds_table_caption("The results are shown in Table 1. We then ...", "text")  # a sentence citing it

@@ -123,6 +123,20 @@ def test_an_acronym_question_gets_the_definition_first(indexed):
     assert "DINO (DETR with Improved deNoising anchOr boxes)" in top.text
 
 
+def test_a_question_about_a_table_finds_the_table(indexed):
+    # OPT's hyperparameters are Table 1 (p. 2); the prose beside it is about the learning-rate schedule.
+    question = "In OPT's table of hyperparameters, what learning rate does OPT-66B use?"
+    top = indexed.search(question, 5).passages[:2]
+    assert any(p.meta["kind"] == "caption" and p.text.startswith("Table 1") for p in top), [p.text[:40] for p in top]
+    retrieval = indexed.settings.retrieval
+    try:
+        retrieval.table_bonus = 0.0
+        top = indexed.search(question, 5).passages[:2]
+    finally:
+        retrieval.table_bonus = type(retrieval)().table_bonus
+    assert not any(p.meta["kind"] == "caption" for p in top)  # what the table prior corrects
+    assert all(p.doc_id == "2205.01068" for p in top)
+
 
 def test_summary_sections_give_way_to_the_body(indexed):
     question = "How much faster is the Transformer to train than recurrent models?"

@@ -113,6 +113,11 @@ class RetrievalSettings(BaseModel):
         description="Taken off the fused score (as a share of the best) of abstract, introduction and "
         "conclusion passages, so a body passage that says the same ranks first; 0 turns it off.",
     )
+    table_bonus: float = Field(
+        0.05, ge=0, le=1,
+        description="Added to the fused score (as a share of the best) of passages holding a table caption "
+        "when the question asks about a table ('In ViT's table of model variants, ...'); 0 turns it off.",
+    )
     context_weight: float = Field(
         0.1, ge=0, le=1,
         description="Share of the mean fused score of the passages just before and after a passage (in its "

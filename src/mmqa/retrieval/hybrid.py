@@ -21,9 +21,11 @@ from mmqa.retrieval.fusion import (
 )
 from mmqa.retrieval.priors import (
     PaperNames,
+    asks_about_table,
     boost,
     definitions_first,
     first_definition_first,
+    holds_table_caption,
     in_context,
     is_summary_section,
 )
@@ -178,6 +180,12 @@ class HybridRetriever:
         wanted_ids = [cid for cid, _ in wanted] + [cid for cid in compared_ids if cid in live]
         unread = [cid for cid in dict.fromkeys(wanted_ids) if cid not in by_id]
         by_id.update({c.chunk_id: c for c in self.store.get(unread)})
+        if asks_about_table(query):  # among the passages read: the texts are needed to find the captions
+            fused = boost(
+                fused,
+                lambda cid: cid in by_id and holds_table_caption(by_id[cid].text, str(by_id[cid].meta.get("kind"))),
+                self.settings.table_bonus,
+            )
         order = [cid for cid, _ in fused if cid in by_id]
 
         def reading_order(cid: str) -> tuple[int, int]:

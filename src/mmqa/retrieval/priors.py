@@ -10,6 +10,8 @@
 - A passage is read in its context: where a paper discusses what is asked, the passages around the
   answer are on topic too, while a passage that merely mentions it sits among unrelated ones. Part of
   the score of the passages just before and after it in its section is added to a passage's own.
+- A question about a table ("In ViT's table of model variants, ...") is answered by the table: passages
+  holding a table's caption get a small bonus.
 """
 
 from __future__ import annotations
@@ -23,6 +25,10 @@ Item = TypeVar("Item", bound=Hashable)
 _SUMMARY_TITLE = re.compile(r"abstract|introduction|conclusions?( and future work)?|summary|concluding remarks")
 # A name counts when it stands as a word: "ViT-B/16" names ViT, "Transformer-based" names no paper.
 _NAME_END = r"(?![\w]|-(?:based|like|style|type)\b)"
+_TABLE_WORD = re.compile(r"\btables?\b", re.IGNORECASE)
+_TABLE_LABEL = re.compile(r"Table\s*[A-Z]?\d+")
+# In running text a caption shows as 'Table 1: Summary of ...'; 'in Table 1.' ends a sentence that cites it.
+_TABLE_CAPTION_IN_TEXT = re.compile(r"\bTable\s*[A-Z]?\d+\s*:")
 
 
 # A name that this many papers define in their front matter is a word of the field ('ViT' once papers build
@@ -103,6 +109,18 @@ def _content_words(text: str) -> set[str]:
     """Lower-case words of four letters or more, a plural 's' dropped: 'Self-Supervised' -> {'self', 'supervised'}."""
     words = {w.lower() for w in re.findall(r"[A-Za-z0-9]+", text)}
     return {w[:-1] if w.endswith("s") and len(w) > 4 else w for w in words if len(w) >= 4 and w not in _STOP}
+
+
+def asks_about_table(question: str) -> bool:
+    """Does ``question`` ask about a table ('In ViT's table of model variants', 'the summary table')?"""
+    return _TABLE_WORD.search(question) is not None
+
+
+def holds_table_caption(text: str, kind: str) -> bool:
+    """Is this passage a table's caption, or running text (a table's rows) with the caption in it?"""
+    if kind == "caption":
+        return _TABLE_LABEL.match(text) is not None
+    return _TABLE_CAPTION_IN_TEXT.search(text) is not None
 
 
 def is_summary_section(title: str) -> bool:
