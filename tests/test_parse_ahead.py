@@ -92,7 +92,7 @@ def test_an_unexpected_error_in_the_parser_becomes_a_one_line_input_error(monkey
     def broken(page_lines):
         raise ZeroDivisionError("division by zero\nsecond line")
 
-    monkeypatch.setattr("mmqa.parsing.detect_headings", broken)
+    monkeypatch.setattr("mmqa.parsing.paper.detect_headings", broken)
     with pytest.raises(InputError) as failure:
         parse_pdf(REALPDFS / "xref-keyword-missing.pdf", ParsingSettings())
     assert failure.value.reason == "could not be parsed (ZeroDivisionError: division by zero second line)"
