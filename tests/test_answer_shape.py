@@ -80,6 +80,9 @@ def test_definition_questions_and_defining_sentences():
     assert defines_subject("BLIP", "In this paper, we propose BLIP, a new VLP framework which transfers flexibly.")
     assert not defines_subject("LoRA", "LoRA possesses several key advantages.")
     assert not defines_subject("BLIP", "The result is shown in Table 6, where BLIP also outperforms them.")
+    # an infinitive between the verb and the subject: the experiments are presented, not the subject
+    shows = "We present comprehensive experiments on ImageNet [36] to show the degradation problem and evaluate it."
+    assert not defines_subject("degradation problem", shows)
 
 
 def test_quote_clean_up_on_real_extraction_artefacts():
@@ -129,3 +132,15 @@ def test_a_comparison_quotes_each_paper_it_compares(chained):
     # Two names before the comparing word are not two papers compared ('... the standard one').
     single = chained.ask("How does the QLoRA finetuning of LLaMA differ from the standard one?")
     assert len({c.passage.doc_id for c in single.citations}) == 1, single.text
+
+
+
+def test_a_concept_question_leads_with_where_its_paper_names_it(indexed):
+    # Not a paper's name: DINO names its gradient-detachment trick on p. 6 and contrasts it with 'look forward
+    # twice' in §3.5 (p. 11), which uses the words more often and used to rank first.
+    question = "What is look forward once?"
+    top = indexed.search(question, 3).passages[0]
+    assert (top.doc_id, top.page_start) == ("2203.03605", 6), top.text[:80]
+    answer = indexed.ask(question)
+    assert "We call this gradient detachment technique" in answer.sentences[0].text, answer.text
+    assert {(c.passage.doc_id, c.passage.page_start) for c in answer.citations} == {("2203.03605", 6)}

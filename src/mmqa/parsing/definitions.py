@@ -34,6 +34,7 @@ _NOT_A_SUBJECT = frozenset(
 _MAX_SUBJECT_WORDS = 5
 _INTRODUCED = r"\b(?:[Ww]e\s+(?:propose|present|introduce|call|name|term|dub|refer\s+to)|called|named|termed|dubbed|known\s+as|referred\s+to\s+as)\b"  # noqa: E501
 _PARENTHESES = r"(?:\s*\([^()]{1,80}\))?"
+_DETERMINERS = frozenset("the a an this these our its their".split())
 
 
 def asked_subject(question: str) -> str | None:
@@ -63,12 +64,28 @@ def mentions_subject(subject: str, text: str) -> bool:
 
 def defines_subject(subject: str, sentence: str) -> bool:
     """Does ``sentence`` define ``subject`` (introduce, name, say what it is, or spell it out)?"""
-    bounded = _bounded(subject)
-    patterns = (
-        rf"{_INTRODUCED}[^.;:]{{0,60}}?{bounded}",  # 'We propose Low-Rank Adaptation, or LoRA'
-        rf"{bounded}{_PARENTHESES}\s*,?\s+(?:is|are|refers\s+to|denotes)\s+(?:a|an|the|one|defined|called)\b",
+    bounded = rf"(?P<subject>{_bounded(subject)})"
+    introduced = (
+        # 'We propose Low-Rank Adaptation, or LoRA'; not 'We present experiments ... to show the X'
+        rf"{_INTRODUCED}(?:(?!\bto\s)[^.;:]){{0,60}}?{bounded}",
         rf"{bounded}{_PARENTHESES}\s*,\s+(?:a|an|which)\s",  # 'BLIP, a new VLP framework'
     )
-    if any(re.search(pattern, sentence) for pattern in patterns):
+    if any(
+        not _ends_a_longer_name(sentence, match.start("subject"))
+        for pattern in introduced
+        for match in re.finditer(pattern, sentence)
+    ):
+        return True
+    said = rf"{bounded}{_PARENTHESES}\s*,?\s+(?:is|are|refers\s+to|denotes)\s+(?:a|an|the|one|defined|called)\b"
+    if re.search(said, sentence):
         return True
     return subject.isalnum() and any(ch.isupper() for ch in subject[1:]) and defines(subject, sentence)
+
+
+def _ends_a_longer_name(sentence: str, start: int) -> bool:
+    """Is the subject at ``start`` the end of a longer capitalised name? 'Double Quantization, a method that
+    ...' introduces Double Quantization, not quantization."""
+    words = sentence[:start].split()
+    if not words or sentence[:start].rstrip()[-1:] in "\"“‘'(,:;":
+        return False
+    return words[-1][:1].isupper() and words[-1].lower() not in _DETERMINERS

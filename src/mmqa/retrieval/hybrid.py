@@ -77,6 +77,41 @@ class HybridRetriever:
         before, after = (self.paper_names.named(side) for side in sides)
         return frozenset(before | after) if after and len(before | after) > 1 else frozenset()
 
+    def _definition_first(
+        self, order: list[str], subject: str, by_id: dict[str, StoredChunk], live, reading_order
+    ) -> list[str]:
+        """``order`` with the passage that first defines ``subject`` in the best-ranked defining paper first.
+
+        When the definition is only that passage's last sentence and the next passage opens with it (chunks
+        overlap by a sentence), the next one leads instead: it goes on to explain what it defines."""
+
+        def defining(cid: str) -> bool:
+            return any(defines_subject(subject, s) for s in split_sentences(by_id[cid].text))
+
+        moved = first_definition_first(order, defining, self.doc_of.__getitem__, reading_order)
+        if not moved or not defining(moved[0]):
+            return moved
+        lead = self._next_if_last(subject, moved[0], by_id, live)
+        return moved if lead == moved[0] else [lead, *(cid for cid in order if cid != lead)]
+
+    def _next_if_last(self, subject: str, chunk_id: str, by_id: dict[str, StoredChunk], live) -> str:
+        """The passage after ``chunk_id`` in its section when ``chunk_id`` defines ``subject`` only in its last
+        sentence and that passage opens with the same sentence; else ``chunk_id``."""
+        sentences = split_sentences(by_id[chunk_id].text)
+        position = self.bm25.positions()
+        if len(sentences) < 2 or chunk_id not in position or any(defines_subject(subject, s) for s in sentences[:-1]):
+            return chunk_id
+        entries = self.bm25.entries
+        index = entries[position[chunk_id]].index
+        after = next(
+            (n for n in self.bm25.neighbours().get(chunk_id, ()) if entries[position[n]].index == index + 1), None
+        )
+        if after is None or after not in live:
+            return chunk_id
+        if after not in by_id:
+            by_id.update({c.chunk_id: c for c in self.store.get([after])})
+        return after if after in by_id and by_id[after].text.startswith(sentences[-1][:60]) else chunk_id
+
     def front_matter(self, docs: set[str], mask: np.ndarray | None, passages: int = 3) -> list[str]:
         """The first running-text passages of each of ``docs`` (abstract and the start of the introduction)
         that the search's ``mask`` allows (None: all)."""
@@ -129,8 +164,9 @@ class HybridRetriever:
         spelled = [e.chunk_id for e, _ in self.bm25.top(self.bm25.scores(alone), n, mask)] if alone else []
         # 'What is LoRA?' asks what a paper's own name stands for: the paper introduces itself in its first
         # passages. Not when the question names another paper too ('What is QLoRA, as the survey puts it?').
+        named = self.paper_names.named(query)
         own = self.paper_names.named(subject) if subject else set()
-        own_name = bool(own) and not (self.paper_names.named(query) - own)
+        own_name = bool(own) and not (named - own)
         if own_name:
             spelled += self.front_matter(own, mask)
         compared = self.compared(query)
@@ -159,7 +195,6 @@ class HybridRetriever:
         else:
             fused = convex_fusion(dense, lexical, self.settings.dense_weight)
 
-        named = self.paper_names.named(query)
         if named:
             fused = boost(fused, lambda cid: self.doc_of.get(cid) in named, self.settings.named_paper_bonus)
         if filters.prefer_cites:
@@ -198,13 +233,11 @@ class HybridRetriever:
                 self.doc_of.__getitem__,
                 reading_order,
             )
-        elif own_name and subject:
-            order = first_definition_first(
-                order,
-                lambda cid: any(defines_subject(subject, s) for s in split_sentences(by_id[cid].text)),
-                self.doc_of.__getitem__,
-                reading_order,
-            )
+        elif subject and (own_name or not (named or compared)):
+            # 'What is LoRA?', 'What is chain-of-thought prompting?': where the best-ranked paper defining the
+            # subject first does so. Not when the question names a paper the subject is not the name of ('What is
+            # QLoRA, as the MM-LLMs survey summarizes it?'): the named paper's account is asked for.
+            order = self._definition_first(order, subject, by_id, live, reading_order)
         ranked = diversify(
             drop_contained(order, lambda cid: by_id[cid].text),
             lambda cid: (by_id[cid].meta.get("doc_id"), by_id[cid].meta.get("section")),
