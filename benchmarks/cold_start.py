@@ -79,7 +79,7 @@ def measure(commands: dict[str, tuple[list[str], dict[str, str]]], runs: int) ->
 
 
 def main() -> None:
-    """Build the index if needed, then time the three variants."""
+    """Build the index if needed, then time the variants, taking turns."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--home", type=Path, default=REPO / "benchmarks" / "out" / "home")
     parser.add_argument("--runs", type=int, default=5)

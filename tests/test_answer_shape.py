@@ -83,6 +83,9 @@ def test_definition_questions_and_defining_sentences():
     # an infinitive between the verb and the subject: the experiments are presented, not the subject
     shows = "We present comprehensive experiments on ImageNet [36] to show the degradation problem and evaluate it."
     assert not defines_subject("degradation problem", shows)
+    # the end of a longer name: Double Quantization is introduced, not quantization
+    assert not defines_subject("quantization", "(2) Double Quantization, a method that quantizes the constants.")
+    assert defines_subject("LoRA", "Thus LoRA, a low-rank method, adds no inference latency.")
 
 
 def test_quote_clean_up_on_real_extraction_artefacts():
@@ -132,7 +135,6 @@ def test_a_comparison_quotes_each_paper_it_compares(chained):
     # Two names before the comparing word are not two papers compared ('... the standard one').
     single = chained.ask("How does the QLoRA finetuning of LLaMA differ from the standard one?")
     assert len({c.passage.doc_id for c in single.citations}) == 1, single.text
-
 
 
 def test_a_concept_question_leads_with_where_its_paper_names_it(indexed):

@@ -131,7 +131,6 @@ def test_one_definition_goes_first_the_best_papers_earliest():
     assert first_definition_first(ranked, lambda _: False, PAPER_OF, POSITION) == ranked
 
 
-
 def test_summary_sections_and_demotion():
     assert all(map(is_summary_section, ["Abstract", "Introduction", "Conclusions", "Conclusion."]))
     assert not any(map(is_summary_section, ["Related Work", "Introduction to Attention", "Discussion"]))

@@ -34,7 +34,11 @@ _NOT_A_SUBJECT = frozenset(
 _MAX_SUBJECT_WORDS = 5
 _INTRODUCED = r"\b(?:[Ww]e\s+(?:propose|present|introduce|call|name|term|dub|refer\s+to)|called|named|termed|dubbed|known\s+as|referred\s+to\s+as)\b"  # noqa: E501
 _PARENTHESES = r"(?:\s*\([^()]{1,80}\))?"
-_DETERMINERS = frozenset("the a an this these our its their".split())
+# Capitalised words before a subject that do not make it part of a longer name ('Thus LoRA, a ...').
+_NOT_A_NAME_PART = frozenset(
+    "the a an this these our its their thus here hence then so also finally moreover however therefore "
+    "specifically namely instead in for with".split()
+)
 
 
 def asked_subject(question: str) -> str | None:
@@ -88,4 +92,4 @@ def _ends_a_longer_name(sentence: str, start: int) -> bool:
     words = sentence[:start].split()
     if not words or sentence[:start].rstrip()[-1:] in "\"“‘'(,:;":
         return False
-    return words[-1][:1].isupper() and words[-1].lower() not in _DETERMINERS
+    return words[-1][:1].isupper() and words[-1].lower() not in _NOT_A_NAME_PART

@@ -42,7 +42,9 @@ class HybridRetriever:
     then adjusts the fused ranking (``retrieval.priors``): passages of a paper it names get a bonus,
     abstract, introduction and conclusion passages a small penalty (a body passage that says the same
     is the better citation), every passage a share of the scores of its neighbours in the running text,
-    and a question asking what an acronym stands for gets the passages that spell it out first.
+    a question asking what an acronym stands for gets the passages that spell it out first, one asking what
+    something is gets the passage where the best-ranked paper defining it first does so, and one about a
+    table gets passages holding a table caption ranked up.
     """
 
     def __init__(self, settings: RetrievalSettings, store: ChunkStore, bm25: BM25Index, manifest: Manifest) -> None:
@@ -106,11 +108,11 @@ class HybridRetriever:
         after = next(
             (n for n in self.bm25.neighbours().get(chunk_id, ()) if entries[position[n]].index == index + 1), None
         )
-        if after is None or after not in live:
+        # Only a passage already among the scored candidates (for a definition question all of them are read):
+        # one from outside has no score to rank it by.
+        if after is None or after not in live or after not in by_id:
             return chunk_id
-        if after not in by_id:
-            by_id.update({c.chunk_id: c for c in self.store.get([after])})
-        return after if after in by_id and by_id[after].text.startswith(sentences[-1][:60]) else chunk_id
+        return after if by_id[after].text.startswith(sentences[-1][:60]) else chunk_id
 
     def front_matter(self, docs: set[str], mask: np.ndarray | None, passages: int = 3) -> list[str]:
         """The first running-text passages of each of ``docs`` (abstract and the start of the introduction)
