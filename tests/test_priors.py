@@ -159,7 +159,9 @@ def test_table_questions_and_table_captions():
     assert asks_about_table("In ViT's table of model variants, how many layers does ViT-L have?")
     assert asks_about_table("Which Tables report the ablations?")
     assert not asks_about_table("How stable is training?")
-    assert holds_table_caption("Table 4. Error rates (%) of single-model results", "caption")
-    assert not holds_table_caption("Figure 2: The Transformer architecture", "caption")
-    assert holds_table_caption("GLaM (Du et al., 2021) O(N 2) Sparse Table 1: Summary of Efficient Transformer", "text")
-    assert not holds_table_caption("The results are shown in Table 1. We then ...", "text")  # a sentence citing it
+    caption = {"kind": "caption", "figure": "Table 4"}
+    assert holds_table_caption("Table 4. Error rates (%) of single-model results", caption)
+    assert not holds_table_caption("Figure 2: The Transformer architecture", {"kind": "caption", "figure": "Figure 2"})
+    text = {"kind": "text"}
+    assert holds_table_caption("GLaM (Du et al., 2021) O(N 2) Sparse Table 1: Summary of Efficient Transformer", text)
+    assert not holds_table_caption("The results are shown in Table 1. We then ...", text)  # a sentence citing it

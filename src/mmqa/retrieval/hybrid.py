@@ -220,7 +220,7 @@ class HybridRetriever:
         if asks_about_table(query):  # among the passages read: the texts are needed to find the captions
             fused = boost(
                 fused,
-                lambda cid: cid in by_id and holds_table_caption(by_id[cid].text, str(by_id[cid].meta.get("kind"))),
+                lambda cid: cid in by_id and holds_table_caption(by_id[cid].text, by_id[cid].meta),
                 self.settings.table_bonus,
             )
         order = [cid for cid, _ in fused if cid in by_id]

@@ -26,7 +26,6 @@ _SUMMARY_TITLE = re.compile(r"abstract|introduction|conclusions?( and future wor
 # A name counts when it stands as a word: "ViT-B/16" names ViT, "Transformer-based" names no paper.
 _NAME_END = r"(?![\w]|-(?:based|like|style|type)\b)"
 _TABLE_WORD = re.compile(r"\btables?\b", re.IGNORECASE)
-_TABLE_LABEL = re.compile(r"Table\s*[A-Z]?\d+")
 # In running text a caption shows as 'Table 1: Summary of ...'; 'in Table 1.' ends a sentence that cites it.
 _TABLE_CAPTION_IN_TEXT = re.compile(r"\bTable\s*[A-Z]?\d+\s*:")
 
@@ -116,10 +115,11 @@ def asks_about_table(question: str) -> bool:
     return _TABLE_WORD.search(question) is not None
 
 
-def holds_table_caption(text: str, kind: str) -> bool:
-    """Is this passage a table's caption, or running text (a table's rows) with the caption in it?"""
-    if kind == "caption":
-        return _TABLE_LABEL.match(text) is not None
+def holds_table_caption(text: str, meta: Mapping[str, object]) -> bool:
+    """Is this passage a table's caption (the chunker labelled it 'Table N'), or running text (a table's rows)
+    with the caption in it?"""
+    if meta.get("kind") == "caption":
+        return str(meta.get("figure", "")).startswith("Table")
     return _TABLE_CAPTION_IN_TEXT.search(text) is not None
 
 
