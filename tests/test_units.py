@@ -37,6 +37,15 @@ def test_convex_fusion_keeps_score_gaps():
     assert scores["b"] == pytest.approx(0.5 * 0.2 + 0.05)
 
 
+def test_convex_fusion_trusts_bm25_more_when_no_passage_is_close_in_meaning():
+    dense, lexical = {"a": 0.3, "b": 0.0}, {"a": 0.0, "b": 1.0}
+    assert dict(convex_fusion(dense, lexical, 0.6))["a"] == pytest.approx(0.6)  # min-max: 0.3 looks like 1.0
+    fused = dict(convex_fusion(dense, lexical, 0.6, trusted_similarity=0.6))
+    assert fused["a"] == pytest.approx(0.3) and fused["b"] == pytest.approx(0.7)  # w = 0.6 * 0.3 / 0.6
+    close = dict(convex_fusion({"a": 0.8, "b": 0.0}, lexical, 0.6, trusted_similarity=0.6))
+    assert close["a"] == pytest.approx(0.6)  # a close passage: w unchanged
+
+
 def test_diversify_caps_each_group():
     items = ["a1", "a2", "a3", "b1", "a4", "c1"]
     assert diversify(items, lambda s: s[0], 2) == ["a1", "a2", "b1", "c1", "a3", "a4"]

@@ -102,6 +102,11 @@ class RetrievalSettings(BaseModel):
     )
     rrf_k: int = Field(60, description="Reciprocal-rank-fusion constant (fusion='rrf').")
     dense_weight: float = Field(0.6, ge=0, le=1, description="Dense share of the fused score; BM25 gets the rest.")
+    dense_trusted_similarity: float = Field(
+        0.6, ge=0, le=1,
+        description="Below this best dense (cosine) similarity the dense share shrinks in proportion, so BM25 "
+        "decides more when no passage is close in meaning (fusion='convex'); 0 turns it off.",
+    )
     max_per_section: int = Field(2, description="Results from one section before others get a turn.")
     named_paper_bonus: float = Field(
         0.25, ge=0, le=1,

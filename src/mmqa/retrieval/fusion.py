@@ -18,12 +18,17 @@ def reciprocal_rank_fusion(
 
 
 def convex_fusion(
-    dense: dict[Hashable, float], lexical: dict[Hashable, float], dense_weight: float
+    dense: dict[Hashable, float],
+    lexical: dict[Hashable, float],
+    dense_weight: float,
+    trusted_similarity: float = 0.0,
 ) -> list[tuple[Hashable, float]]:
     """Fuse two score maps over the same candidates: w * minmax(dense) + (1 - w) * lexical / max(lexical).
 
     Unlike rank fusion this keeps how *far* ahead a candidate is, so a passage that one retriever
-    puts clearly first is not buried under passages both retrievers find mediocre.
+    puts clearly first is not buried under passages both retrievers find mediocre. When even the best
+    dense similarity is below ``trusted_similarity``, w shrinks in proportion: min-max scaling would
+    otherwise stretch differences between passages none of which is close to the question.
     """
     items = list(dict.fromkeys([*dense, *lexical]))
     if not items:
@@ -31,6 +36,8 @@ def convex_fusion(
     d_values = [dense.get(i, 0.0) for i in items]
     d_lo, d_hi = min(d_values), max(d_values)
     d_span = (d_hi - d_lo) or 1.0
+    if trusted_similarity > 0:
+        dense_weight *= min(1.0, max(d_hi, 0.0) / trusted_similarity)
     l_hi = max(lexical.values(), default=0.0) or 1.0
     fused = [
         (i, dense_weight * (dense.get(i, d_lo) - d_lo) / d_span + (1 - dense_weight) * lexical.get(i, 0.0) / l_hi)

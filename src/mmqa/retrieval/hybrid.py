@@ -195,7 +195,7 @@ class HybridRetriever:
                 self.settings.rrf_k,
             )  # fmt: skip
         else:
-            fused = convex_fusion(dense, lexical, self.settings.dense_weight)
+            fused = convex_fusion(dense, lexical, self.settings.dense_weight, self.settings.dense_trusted_similarity)
 
         if named:
             fused = boost(fused, lambda cid: self.doc_of.get(cid) in named, self.settings.named_paper_bonus)
