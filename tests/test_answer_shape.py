@@ -146,3 +146,18 @@ def test_a_concept_question_leads_with_where_its_paper_names_it(indexed):
     answer = indexed.ask(question)
     assert "We call this gradient detachment technique" in answer.sentences[0].text, answer.text
     assert {(c.passage.doc_id, c.passage.page_start) for c in answer.citations} == {("2203.03605", 6)}
+
+
+def test_a_table_question_is_answered_by_its_row_under_the_tables_caption_and_header(indexed):
+    # Before rows were passages of their own the answer quoted the model-variants paragraph around Table 1
+    # ('We base ViT configurations on those used for BERT ...'), which holds none of the numbers.
+    answer = indexed.ask("In ViT's table of model variants, how many layers does ViT-Large have?")
+    lead = answer.sentences[0].text
+    assert lead.startswith('Table 1 (Details of Vision Transformer model variants), columns "Model Layers'), lead
+    # The row that answers comes first; the other rows of the passage follow, once, after the same lead-in.
+    assert lead.split(": ", 1)[1].startswith("ViT-Large 24 1024 4096 16 307M"), lead
+    assert lead.count("Table 1") == 1 and "ViT-Base 12 768" in lead
+    cited = {c.n: c.passage for c in answer.citations}
+    assert [(cited[n].doc_id, cited[n].page_start, cited[n].meta["kind"]) for n in answer.sentences[0].sources] == [
+        ("2010.11929", 5, "table")
+    ]

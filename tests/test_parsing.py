@@ -7,10 +7,11 @@ import pytest
 from mmqa.models import resolve_model_dir
 from mmqa.parsing import parse_pdf
 from mmqa.parsing.chunker import Chunker
+from mmqa.parsing.tables import is_row_like
 from mmqa.parsing.text import normalize, sentence_spans, split_sentences
 from mmqa.parsing.tokens import token_counter
 from mmqa.settings import Settings
-from tests.conftest import pdf
+from tests.conftest import NEIGHBOURHOOD, pdf
 
 SETTINGS = Settings()
 
@@ -115,7 +116,9 @@ def test_chunks_fit_the_embedder_and_stay_in_their_section(parsed, chunker):
             # +2 for [CLS]/[SEP]; all-MiniLM-L6-v2 silently cuts at 256
             assert counter.count(chunk.embedding_text()) + 2 <= 256, chunk.chunk_id
             section_text = texts[(chunk.section, chunk.section_title)]
-            assert chunk.text in section_text.text, f"{chunk.chunk_id} crosses its section"
+            # A table chunk is its caption's first sentence, then lines of the section: its header and rows.
+            parts = chunk.text.split("\n")[1:] if chunk.kind == "table" else [chunk.text]
+            assert all(part in section_text.text for part in parts), f"{chunk.chunk_id} crosses its section"
             section = section_text.section
             assert section.page_start <= chunk.page_start <= chunk.page_end <= section.page_end
             assert chunk.page_end - chunk.page_start <= 1
@@ -138,6 +141,58 @@ def test_captions_become_their_own_chunks(parsed, chunker):
     assert table1.text.startswith("Table 1: Model architecture details.")
     assert table1.page_start == 2
     assert {"Figure 1", "Table 4"} <= {c.figure for c in captions}
+
+
+def test_a_tables_rows_are_passages_of_their_own_under_its_caption_and_header(parsed, chunker):
+    vit = parsed("2010.11929")
+    chunks = chunker.chunk(vit.paper, vit.texts)
+    table1 = [c for c in chunks if c.kind == "table" and c.figure == "Table 1"]
+    assert [c.text.split("\n") for c in table1] == [[
+        "Table 1: Details of Vision Transformer model variants.",
+        "Model Layers Hidden size D MLP size Heads Params",
+        "ViT-Base 12 768 3072 12 86M", "ViT-Large 24 1024 4096 16 307M", "ViT-Huge 32 1280 5120 16 632M",
+    ]]  # fmt: skip
+    assert table1[0].page_start == table1[0].page_end == 5
+    # Table 2 is below its caption; the axis ticks of the figure above it ('65', '70', ...) are not its rows.
+    table2 = [c.text.split("\n") for c in chunks if c.kind == "table" and c.figure == "Table 2"]
+    assert table2 and all(lines[1].startswith("Ours-JFT") and "65" not in lines for lines in table2)
+    assert any("VTAB (19 tasks) 77.63 ± 0.23 76.28 ± 0.46 72.72 ± 0.21 76.29 ± 1.70 −" in lines for lines in table2)
+
+
+def test_a_long_table_is_cut_between_rows_and_each_part_keeps_the_header():
+    survey = parse_pdf(NEIGHBOURHOOD / "2009.06732.pdf", SETTINGS.parsing)  # efficient Transformers, Table 1
+    chunker = Chunker(SETTINGS.chunking, token_counter(str(resolve_model_dir(SETTINGS.embedding.model))))
+    parts = [c for c in chunker.chunk(survey.paper, survey.texts) if c.kind == "table" and c.figure == "Table 1"]
+    assert len(parts) >= 3
+    for part in parts:
+        caption, header, *rows = part.text.split("\n")
+        assert caption == "Table 1: Summary of Efficient Transformer Models."
+        assert header == "Model / Paper Complexity Decode Class"
+        assert rows and part.page_start == 7
+    assert any("Perceiver (Jaegle et al., 2021) O(kN) ✓ M+DS" in part.text.split("\n") for part in parts)
+
+
+def test_a_bibliography_entry_is_not_taken_for_an_appendix_heading():
+    # A line of Perceiver's bibliography reads 'A. Going deeper with convolutions. In Proceedings of ...': it was
+    # taken for appendix A, so three pages of references were indexed as an appendix and ranked as text.
+    perceiver = parse_pdf(NEIGHBOURHOOD / "2103.03206.pdf", SETTINGS.parsing)
+    by_number = {s.number: s for s in perceiver.paper.sections if s.number}
+    assert (by_number["A"].title, by_number["A"].page_start) == ("Extended related work", 15)
+    references = next(s for s in perceiver.paper.sections if s.kind == "references")
+    assert references.page_end >= 13
+
+
+def test_row_like_lines_and_line_breaks():
+    assert is_row_like("Perceiver (Jaegle et al., 2021) O(kN) ✓ M+DS")
+    assert is_row_like("ViT-Base 12 768 3072 12 86M") and is_row_like("Warmup steps 1500")
+    assert not is_row_like("In this section, we provide a high-level overview of efficient")
+    assert not is_row_like("Table 1: Details of Vision Transformer model variants.")
+    # A heading glued to the first line of a paragraph (pypdf) is prose.
+    assert not is_row_like("Label Smoothing During training, we employed label smoothing of value εls = 0.1 [36]. This")
+    # Only a table passage keeps line breaks: each of its rows is a sentence.
+    assert split_sentences("Table 1: Details.\nModel Layers\nViT-Base 12 768") == [
+        "Table 1: Details.", "Model Layers", "ViT-Base 12 768",
+    ]  # fmt: skip
 
 
 def test_sentences_and_normalisation():

@@ -90,6 +90,21 @@ def test_an_ambiguous_name_names_a_paper_only_where_the_question_tells_which():
     assert names.named("Is MAE slow?") == {"x"}  # defined by one other paper: still its own
 
 
+def test_a_paper_named_as_where_to_look():
+    names = PaperNames({
+        "2009.06732": ["Efficient Transformers"], "2103.03206": ["Perceiver"], "2401.13601": ["MM-LLMs"],
+        "2302.07842": ["Augmented Language Models", "ALMs"], "2203.03605": ["DINO"], "2104.14294": ["DINO"],
+    })  # fmt: skip
+    # In any case, a hyphen for a space, right before 'survey', 'paper' or 'authors'; the other names are the topic.
+    question = "How does the efficient-Transformers survey's summary table characterize Perceiver?"
+    assert names.where_to_look(question) == {"2009.06732"} and names.named(question) == {"2103.03206"}
+    assert names.where_to_look("How does the augmented language models survey define a tool?") == {"2302.07842"}
+    assert names.where_to_look("What is QLoRA, as the MM-LLMs survey summarizes it?") == {"2401.13601"}
+    assert names.where_to_look("Why did the Perceiver authors use a latent array?") == {"2103.03206"}
+    assert names.where_to_look("How do efficient Transformers scale?") == set()  # not named as a source
+    assert names.where_to_look("What does the DINO paper propose?") == set()  # ambiguous: not a source alone
+
+
 def test_acronym_questions_and_definitions():
     assert asked_acronym("What does the name DINO stand for in that paper?") == "DINO"
     assert asked_acronym("what is CLIP short for?") == "CLIP"

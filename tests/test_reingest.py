@@ -176,7 +176,7 @@ def test_reingest_mends_the_title_and_names_of_an_older_record_without_re_embedd
     old.update(title="20222023", short_name="Qwertz", aliases=["Qwertz", "20222023"])
     del old["terms"], old["names_version"]
     service.manifest_path.write_text(json.dumps(data))
-    service._ingestor().rebuild_bm25(service.manifest())
+    service._ingestor().rebuild_side_indexes(service.manifest())
     assert service.bm25.search("Qwertz", 3)
     probe = record.chunk_ids[:5]
     vectors_before = service.store._get(probe, ["embeddings"])["embeddings"]

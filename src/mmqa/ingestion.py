@@ -20,6 +20,7 @@ from mmqa.errors import DiskFullError, InputError, MMQAError, describe, is_disk_
 from mmqa.index.bm25 import BM25Entry, BM25Index
 from mmqa.index.embedder import Embedder
 from mmqa.index.embedding_cache import EmbeddingCache
+from mmqa.index.exact import ExactVectors
 from mmqa.index.manifest import Manifest, PaperRecord
 from mmqa.index.store import ChunkStore
 from mmqa.ingest_report import FileResult, IngestObserver, IngestReport, Silent, expand_paths
@@ -41,11 +42,12 @@ class Ingestor:
     """Adds, replaces and recovers papers in the index. Callers hold the writer lock."""
 
     def __init__(self, settings: Settings, embedder: Embedder, store: ChunkStore, bm25: BM25Index,
-                 manifest_path: Path) -> None:  # fmt: skip
+                 exact: ExactVectors, manifest_path: Path) -> None:  # fmt: skip
         self.settings = settings
         self.embedder = embedder
         self.store = store
         self.bm25 = bm25
+        self.exact = exact
         self.manifest_path = manifest_path
         self.index_key = settings.index_key()
         self.chunker = Chunker(settings.chunking, token_counter(str(embedder.model_dir)))
@@ -81,9 +83,10 @@ class Ingestor:
                 changed = changed or result.status in {"added", "updated"} or result.renamed
                 report.files.append(result)
                 observer.file_done(result)
-        if changed or not self.bm25.matches(manifest.live_chunk_ids()):
+        live = manifest.live_chunk_ids()
+        if changed or not self.bm25.matches(live) or not self.exact.matches(live):
             try:
-                self.rebuild_bm25(manifest)
+                self.rebuild_side_indexes(manifest)
             except Exception as exc:
                 if not is_disk_full(exc):
                     raise
@@ -293,7 +296,7 @@ class Ingestor:
         manifest.save(self.manifest_path)
         ids = self.store.ids_of(doc_id)
         self.store.delete(ids)
-        self.rebuild_bm25(manifest)
+        self.rebuild_side_indexes(manifest)
         return len(ids)
 
     def recover(self, manifest: Manifest) -> list[Path]:
@@ -318,12 +321,15 @@ class Ingestor:
                 manifest.save(self.manifest_path)
                 again.append(Path(record.source_path))
         if orphans or broken:
-            self.rebuild_bm25(manifest)
+            self.rebuild_side_indexes(manifest)
         return again
 
-    def rebuild_bm25(self, manifest: Manifest) -> None:
-        """Rebuild the BM25 index from the store's current chunks."""
+    def rebuild_side_indexes(self, manifest: Manifest) -> None:
+        """Rebuild the BM25 index and the exact-search matrices (``index.exact``) from the store's current
+        chunks."""
         live = manifest.live_chunk_ids()
+        chunk_vectors = [(cid, v) for cid, v in self.store.all_vectors() if cid in live]
+        self.exact.build(chunk_vectors, self.store.all_vectors(sentences=True))
         entries: list[BM25Entry] = []
         texts: list[str] = []
         for chunk in self.store.all():

@@ -116,8 +116,8 @@ class Chunk:
     page_end: int
     page_label: str
     chunk_index: int
-    kind: str  # text | caption
-    figure: str  # "Table 4" / "Figure 2" for captions, else ""
+    kind: str  # text | caption | table (a table's rows, one per line)
+    figure: str  # "Table 4" / "Figure 2" for captions and table rows, else ""
     content_hash: str
     paper_sha: str  # first 12 hex digits of the PDF's SHA-256: which version of the paper this came from
     cites: str = ""  # the bibliography entries this passage cites: keys and 'arxiv:ID's, '|'-delimited
@@ -136,9 +136,11 @@ class Chunk:
     def sentence_units(self, sentences: list[str], min_words: int = 4) -> list[SentenceUnit]:
         """This chunk's sentences (of at least ``min_words`` words) as separately embedded units."""
         units = []
+        # A table's row is placed by the table's caption (its first line), a sentence by its section.
+        context = self.text.split("\n", 1)[0] if self.kind == "table" else self.section_title
         for j, sentence in enumerate(sentences):
             if len(sentence.split()) >= min_words:
-                text = f"{self.short_name}. {self.section_title}. {sentence}"
+                text = f"{self.short_name}. {context}. {sentence}"
                 units.append(SentenceUnit(sentence_unit_id(self.chunk_id, j), text, self.chunk_id, self.doc_id,
                                           self.section, self.paper_sha))  # fmt: skip
         return units

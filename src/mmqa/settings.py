@@ -56,6 +56,9 @@ class ChunkSettings(BaseModel):
     paragraph_min_tokens: int = Field(
         96, description="A chunk this full ends at the next paragraph or list-item boundary (0: ignore them)."
     )
+    table_tokens: int = Field(
+        128, description="Word pieces per table chunk (caption, header line and whole rows); a row is never cut."
+    )
 
 
 class EmbeddingSettings(BaseModel):

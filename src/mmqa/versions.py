@@ -4,4 +4,4 @@
 alters chunk text or boundaries, so an index built by the old parser is never silently reused.
 """
 
-PARSER_VERSION = "4"
+PARSER_VERSION = "5"

@@ -13,9 +13,9 @@ from collections.abc import Callable
 
 import numpy as np
 
-from mmqa.answering.focus import select
+from mmqa.answering.focus import Scored, select
 from mmqa.answering.lexical import content_terms, coverage, missing_entities, question_entities
-from mmqa.answering.quotes import announces, clean, labelled, readable, stands_alone
+from mmqa.answering.quotes import announces, clean, labelled, readable, stands_alone, table_rows
 from mmqa.index.embedder import Embedder
 from mmqa.parsing.definitions import asked_subject, defines_subject, mentions_subject
 from mmqa.parsing.names import asked_acronym, defines
@@ -66,9 +66,18 @@ class ExtractiveAnswerer:
     ) -> tuple[float, list[tuple[float, int, int, str]]]:
         terms = content_terms(question)
         acronym = asked_acronym(question)
+        # What something is, or stands for, is said in prose: a table's row never answers that.
+        rows_answer = not (acronym or asked_subject(question))
         candidates: list[tuple[int, int, str]] = []
         for p_rank, passage in enumerate(passages):
             sentences = split_sentences(passage.text)
+            if passage.meta.get("kind") == "table":  # a row is quoted with its table's caption and header
+                if not rows_answer:
+                    continue
+                first_row, lead_in = table_rows(passage.text)
+                candidates += [(p_rank, s_pos, f"{lead_in} {row}") for s_pos, row in enumerate(sentences)
+                               if s_pos >= first_row and len(row.split()) >= 2]  # fmt: skip
+                continue
             for s_pos, sentence in enumerate(sentences):
                 if readable(sentence) and stands_alone(sentence):
                     candidates.append((p_rank, s_pos, labelled(sentence, sentences[s_pos - 1]) if s_pos else sentence))
@@ -109,9 +118,11 @@ class ExtractiveAnswerer:
     ) -> list[tuple[float, int, int, str]]:
         """For a definition question: the best sentence that defines the subject leads (if the passages hold
         one), followed by the chosen sentences of its paper, in reading order."""
-        lead = next((item for item in scored if defines_subject(subject, item[3])), None)
-        if lead is None:
+        defining = [item for item in scored if defines_subject(subject, item[3])]
+        if not defining:
             return chosen
+        # Of the best-ranked passage that defines it: retrieval put the place that first defines it first.
+        lead = min(defining, key=lambda item: (item[1], -item[0]))
         doc = passages[lead[1]].doc_id
         rest = [c for c in chosen if c[3] not in lead[3] and lead[3] not in c[3] and passages[c[1]].doc_id == doc]
         return [lead, *rest[: self.settings.max_sentences - 1]]
@@ -161,13 +172,33 @@ class ExtractiveAnswerer:
             chosen = self._definition_first(subject, scored, chosen, passages)
         numbers: dict[int, int] = {}
         sentences = []
-        for _, p_rank, s_pos, sentence in chosen:
+        for _, p_rank, s_pos, sentence in _rows_merged(chosen, passages):
             if any(clean(sentence) in earlier.text for earlier in sentences):
                 continue  # already quoted, completing the sentence before it
             n = numbers.setdefault(p_rank, len(numbers) + 1)
             sentences.append(AnswerSentence(clean(self._completed(sentence, passages[p_rank], s_pos)), [n]))
         citations = [Citation(n, passages[p_rank]) for p_rank, n in sorted(numbers.items(), key=lambda kv: kv[1])]
         return Answer(question, sentences, citations, abstained=False, evidence_strength=strength, notice=notice)
+
+
+def _rows_merged(chosen: list[Scored], passages: list[Passage]) -> list[Scored]:
+    """``chosen`` with the rows chosen from one table passage as one quote, where the first of them was: the
+    table's lead-in once, then the rows, best first ('Table 1 (...), columns "...": ViT-Large ...; ViT-Base ...')."""
+    rows: dict[int, list[Scored]] = {}
+    for item in chosen:
+        if passages[item[1]].meta.get("kind") == "table":
+            rows.setdefault(item[1], []).append(item)
+    merged: list[Scored] = []
+    for item in chosen:
+        if item[1] not in rows:
+            if passages[item[1]].meta.get("kind") != "table":
+                merged.append(item)
+            continue
+        group = sorted(rows.pop(item[1]), key=lambda s: -s[0])
+        lead_in = table_rows(passages[item[1]].text)[1]
+        text = f"{lead_in} " + "; ".join(s[3][len(lead_in) + 1 :] for s in group)
+        merged.append((group[0][0], item[1], group[0][2], text))
+    return merged
 
 
 def _nearby(subject: str, scored: list[tuple[float, int, int, str]]) -> list[tuple[float, int, int, str]]:

@@ -33,7 +33,9 @@ def select(
     best = on_focus[0]
     chosen = _distinct([best], on_focus, most, scored[0][0] - window)
     # The sentence after the best comes on top of ``most``, so a longer answer only ever adds to a shorter one.
-    following = [item for item in on_focus if item[1] == best[1] and item[2] == best[2] + 1]
+    # Not after a table's row: the next row is another entry, not the rest of a thought.
+    after_best = passages[best[1]].meta.get("kind") != "table"
+    following = [item for item in on_focus if after_best and item[1] == best[1] and item[2] == best[2] + 1]
     return sorted(_distinct(chosen, following, most + 1, float("-inf")), key=_reading_order)
 
 

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import re
 
+from mmqa.parsing.text import split_sentences
+
 _MIN_WORDS = 5
 _PAPER_CITATION = re.compile(r"\s*\[\d+(?:\s*[,–-]\s*\d+)*\]")
 _PANEL_LABEL = re.compile(r"^\s*(?:\((?:left|right|top|bottom|middle|center|[a-h]|[ivx]{1,3})\)\s*)+", re.IGNORECASE)
@@ -42,6 +44,18 @@ def labelled(sentence: str, previous: str) -> str:
     so it reads as what it is, a table's caption, not as a claim of the text."""
     match = _LABEL_AT_END.search(previous.strip())
     return f"{match.group(1)} {sentence}" if match else sentence
+
+
+def table_rows(text: str) -> tuple[int, str]:
+    """For a table passage (its caption's first sentence, its header line, then one row per line): how many of
+    its sentences (``split_sentences``) come before the first row, and the quote's lead-in, which places a row
+    in its table: 'Table 1 (Summary of Efficient Transformer Models), columns "Model / Paper Complexity Decode
+    Class":'."""
+    caption, header = ([*text.split("\n", 2), "", ""])[:2]
+    label, _, title = caption.partition(": ")
+    named = f"{label} ({title.rstrip('.')})" if title else label.rstrip(".")
+    lead_in = f'{named}, columns "{header}":'
+    return len(split_sentences(caption)) + len(split_sentences(header)), lead_in
 
 
 def announces(sentence: str) -> bool:

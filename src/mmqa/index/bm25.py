@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
-import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,6 +11,7 @@ from pathlib import Path
 import numpy as np
 
 from mmqa.index.bm25_scores import TOKEN_PATTERN, SavedScores, write_query_settings
+from mmqa.index.swap import write_directory
 
 
 @dataclass
@@ -72,32 +71,27 @@ class BM25Index:
     def _tokenize(self, texts: list[str], return_ids: bool = True):
         bm25s = _bm25s()
         return bm25s.tokenize(
-            texts, token_pattern=TOKEN_PATTERN, stopwords="en", stemmer=self._stem, show_progress=False,
+            texts,
+            token_pattern=TOKEN_PATTERN,
+            stopwords="en",
+            stemmer=self._stem,
+            show_progress=False,
             return_ids=return_ids,
         )
 
     def build(self, entries: list[BM25Entry], texts: list[str]) -> None:
         """Index ``texts`` and save atomically (a new directory swapped in for the old)."""
         bm25s = _bm25s()
-        tmp = self.path.with_name(self.path.name + ".tmp")
-        shutil.rmtree(tmp, ignore_errors=True)
-        tmp.mkdir(parents=True)
-        try:
+
+        def write(tmp: Path) -> None:
             if texts:
                 model = bm25s.BM25()
                 model.index(self._tokenize(texts), show_progress=False)
                 model.save(str(tmp / "model"))
                 write_query_settings(tmp / "model", bm25s.stopwords.STOPWORDS_EN)
             (tmp / "entries.json").write_text(json.dumps([e.__dict__ for e in entries]))
-        except OSError:
-            shutil.rmtree(tmp, ignore_errors=True)  # e.g. disk full: the old index stays as it was
-            raise
-        old = self.path.with_name(self.path.name + ".old")
-        shutil.rmtree(old, ignore_errors=True)
-        if self.path.exists():
-            os.replace(self.path, old)
-        os.replace(tmp, self.path)
-        shutil.rmtree(old, ignore_errors=True)
+
+        write_directory(self.path, write)  # e.g. disk full: the old index stays as it was
         self._scorer = None
         self.entries = []
         self._positions = None

@@ -273,6 +273,13 @@ class ChunkStore:
             for cid, doc, meta in zip(got["ids"], got["documents"], got["metadatas"], strict=True)
         ]
 
+    def all_vectors(self, sentences: bool = False) -> Iterator[tuple[str, np.ndarray]]:
+        """(id, vector) of every stored chunk, or of every stored sentence (for the exact-search matrices)."""
+        for got in _pages(self._sentences if sentences else self._collection, ["embeddings"]):
+            for record_id, vector in zip(got["ids"], got["embeddings"], strict=True):
+                if vector is not None:
+                    yield record_id, np.asarray(vector, dtype=np.float32)
+
     def query(self, vector: np.ndarray, n: int, where: dict[str, Any] | None = None) -> list[StoredChunk]:
         """The ``n`` nearest chunks by cosine similarity, optionally filtered by metadata."""
         total = self.count()

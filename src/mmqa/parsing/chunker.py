@@ -2,7 +2,8 @@
 
 Each section's lines are joined into running text (hyphenation undone), split into sentences,
 and packed greedily up to the word-piece budget, repeating the last sentence of a chunk at the
-start of the next. Figure and table captions also become chunks of their own.
+start of the next. Figure and table captions also become chunks of their own, and so do a table's rows
+(a few per chunk, one per line, under the table's caption and header line).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import re
 from bisect import bisect_right
 from dataclasses import dataclass, field
 
+from mmqa.parsing.tables import TableRows, find_tables
 from mmqa.parsing.text import sentence_spans
 from mmqa.parsing.tokens import TokenCounter
 from mmqa.schema import Chunk, Paper, Section
@@ -105,10 +107,35 @@ class Chunker:
             for start, end in self._pack(paper, st):
                 self._append(chunks, paper, st, st.text[start:end], start, end, "text", "")
         for st in texts:
-            for figure, start, end in _captions(st):
+            captions = _captions(st)
+            for figure, start, end in captions:
                 text = self._fit(st.text[start:end], self._budget(paper, st.section, figure))
                 self._append(chunks, paper, st, text, start, start + len(text), "caption", figure)
+            for table in find_tables(st.text, st.starts, captions):
+                for text, start, end in self._table_parts(paper, st, table):
+                    self._append(chunks, paper, st, text, start, end, "table", table.label)
         return chunks
+
+    def _table_parts(self, paper: Paper, st: SectionText, table: TableRows) -> list[tuple[str, int, int]]:
+        """(text, start, end) of each chunk of ``table``'s rows: its caption's first sentence and its header
+        line, then as many whole rows (one per line) as fit ``table_tokens``."""
+        half = self.settings.table_tokens // 2
+        head = f"{self._fit(table.caption, half)}\n{self._fit(table.header, half // 2)}"
+        budget = min(self.settings.table_tokens, self._budget(paper, st.section, table.label))
+        budget -= self.counter.count(head)
+        counts = self.counter.count_many([st.text[a:b] for a, b in table.rows])
+        parts: list[tuple[str, int, int]] = []
+        group: list[tuple[int, int]] = []
+        used = 0
+        for row, count in zip([*table.rows, None], [*counts, 0], strict=True):
+            if group and (row is None or used + count + 1 > budget):
+                rows = "\n".join(self._fit(st.text[a:b], budget) for a, b in group)  # a row over budget is cut
+                parts.append((f"{head}\n{rows}", group[0][0], group[-1][1]))
+                group, used = [], 0
+            if row is not None:
+                group.append(row)
+                used += count + 1
+        return parts
 
     def _append(
         self, chunks: list[Chunk], paper: Paper, st: SectionText, text: str, start: int, end: int,

@@ -15,6 +15,9 @@ from mmqa.schema import Section
 _NUMBERED = re.compile(r"^(\d{1,2}(?:\.\d{1,2}){0,3})\.?\s+(\S.{0,90})$")
 _APPENDIX = re.compile(r"^([A-H](?:\.\d{1,2}){0,2})\.?\s+([A-Z].{0,90})$")
 _OUTLINE_NUMBER = re.compile(r"^((?:\d{1,2}|[A-Z])(?:\.\d{1,2}){0,3})\.?\s+(.+)$")
+# A bibliography entry broken across lines can open a line like an appendix heading ('A. Going deeper with
+# convolutions. In Proceedings of ...'): a sentence ending inside it, a year or a venue gives it away.
+_REFERENCE_LIKE = re.compile(r"\.\s+[A-Z]|\b(?:19|20)\d\d\b|\bIn Proc|\barXiv\b|\bpp\.")
 _SENTENCE_OPENERS = {"We", "Our", "This", "These", "It", "In", "The", "Then", "As", "For", "To", "Note"}
 _UNNUMBERED = {
     "abstract": "front",
@@ -106,7 +109,7 @@ def detect_headings(page_lines: list[list[str]]) -> list[Marker]:
                 if not match:
                     continue
             number, title = match.group(1), match.group(2).strip()
-            if not _plausible_title(title):
+            if not _plausible_title(title) or (after_references and _REFERENCE_LIKE.search(title)):
                 continue
             cand = _number_tuple(number)
             in_appendix = cand[0] >= 100

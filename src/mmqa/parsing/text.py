@@ -13,6 +13,8 @@ _SENTENCE_END = re.compile(r"(?<=[.!?])[\"”’)\]]*\s+(?=[A-Z0-9“\"(\[])")
 # A list item ('• No Biases – ...') starts a new sentence even when the text before it has no full
 # stop ('with the following modifications: • SwiGLU ...'): each item is its own topic.
 _BULLET_START = re.compile(r"\s+(?=[•◦▪‣∙]\s)")
+# A line break ends a sentence: only a table passage keeps them (one row per line); running text is joined.
+_LINE_BREAK = re.compile(r"\s*\n\s*")
 _ARXIV_STAMP = re.compile(r"arXiv:\s?(\d{4}\.\d{4,5})(v\d+)?\s*\[[\w.-]+\]\s*\d{1,2}\s\w{3}\s\d{4}")
 
 
@@ -30,18 +32,18 @@ def sentence_spans(text: str) -> list[tuple[int, int]]:
     """(start, end) offsets of the sentences of running text.
 
     Abbreviations such as 'et al.', 'Fig.' and initials do not end a sentence; a list item
-    ('• ...') always starts one.
+    ('• ...') and a new line (a table's row) always start one.
     """
     spans: list[tuple[int, int]] = []
     start = 0
-    bullets = {m.start(): m for m in _BULLET_START.finditer(text)}
-    boundaries = {m.start(): m for m in _SENTENCE_END.finditer(text)} | bullets
+    forced = {m.start(): m for pattern in (_BULLET_START, _LINE_BREAK) for m in pattern.finditer(text)}
+    boundaries = {m.start(): m for m in _SENTENCE_END.finditer(text)} | forced
     for pos in sorted(boundaries):
         match = boundaries[pos]
         before = text[start : match.start()].rstrip('"”’)]')
         last_word = before.rsplit(" ", 1)[-1].rstrip(".").lower()
         abbreviation = last_word in _ABBREVIATIONS or (len(last_word) == 1 and last_word.isalpha())
-        if abbreviation and match.start() not in bullets:
+        if abbreviation and match.start() not in forced:
             continue
         end = match.start() + len(text[match.start() : match.end()].rstrip())
         if text[start:end].strip():

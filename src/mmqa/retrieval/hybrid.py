@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from mmqa.index.bm25 import BM25Index
+from mmqa.index.exact import ExactVectors
 from mmqa.index.manifest import Manifest
 from mmqa.index.store import ChunkStore, StoredChunk
 from mmqa.parsing.definitions import asked_subject, defines_subject
@@ -36,22 +37,34 @@ from mmqa.settings import RetrievalSettings
 class HybridRetriever:
     """Ranks chunks for a query; only chunks of the manifest's current paper versions are returned.
 
-    Candidates are the union of three top lists: nearest chunks, chunks of the nearest sentences,
+    Candidates are the union of three top lists: nearest chunks, chunks of the nearest sentences (found
+    exactly in the matrices of ``index.exact`` when they are current, else by Chroma's approximate search),
     and BM25. Every candidate then gets *both* scores before fusion: dense = the closer of its
     whole-chunk vector and its best sentence; lexical = its BM25 score. The wording of the question
     then adjusts the fused ranking (``retrieval.priors``): passages of a paper it names get a bonus,
     abstract, introduction and conclusion passages a small penalty (a body passage that says the same
     is the better citation), every passage a share of the scores of its neighbours in the running text,
     a question asking what an acronym stands for gets the passages that spell it out first, one asking what
-    something is gets the passage where the best-ranked paper defining it first does so, and one about a
-    table gets passages holding a table caption ranked up.
+    something is gets the passage where the best-ranked paper defining it first does so (and a table's rows
+    last), one about a table gets passages holding a table caption ranked up, and a paper named as where
+    to look ('the efficient-Transformers survey's table') takes the named-paper bonus alone.
     """
 
-    def __init__(self, settings: RetrievalSettings, store: ChunkStore, bm25: BM25Index, manifest: Manifest) -> None:
+    def __init__(
+        self,
+        settings: RetrievalSettings,
+        store: ChunkStore,
+        bm25: BM25Index,
+        manifest: Manifest,
+        exact: ExactVectors | None = None,
+    ) -> None:
+        """``exact``: the exact-search matrices when they hold the manifest's current chunks (else Chroma's
+        approximate search is used)."""
         self.settings = settings
         self.store = store
         self.bm25 = bm25
         self.manifest = manifest
+        self.exact = exact
         self.doc_of = {cid: doc for doc, record in manifest.papers.items() for cid in record.chunk_ids}
         self.live_ids = self.doc_of.keys()  # the chunks of every paper's current version
         self.paper_names = PaperNames.from_manifest(manifest)
@@ -148,11 +161,18 @@ class HybridRetriever:
             only = {"chunk_id": {"$in": sorted(keep)}}
             sentence_where = only if where is None else {"$and": [where, only]}
 
-        chunk_hits = [c for c in self.store.query(query_vector, n, where) if c.chunk_id in live]
-        chunk_sim = {c.chunk_id: float(c.similarity or 0.0) for c in chunk_hits}
-        sentence_hits = self.store.query_sentences(query_vector, 2 * n, sentence_where)
-        sentence_sim = {cid: sim for cid, sim in sentence_hits.items() if cid in live}
         mask = None if docs is None and sections is None else self.bm25.mask(keep=keep, docs=docs, sections=sections)
+        if self.exact is not None:
+            entries = self.bm25.entries
+            allowed = keep if mask is None else {e.chunk_id for e, ok in zip(entries, mask, strict=True) if ok}
+            chunk_sim = {c: s for c, s in self.exact.nearest_chunks(query_vector, n, allowed).items() if c in live}
+            chunk_hits = self.store.get(list(chunk_sim))
+            sentence_hits = self.exact.nearest_sentences(query_vector, 2 * n, allowed)
+        else:
+            chunk_hits = [c for c in self.store.query(query_vector, n, where) if c.chunk_id in live]
+            chunk_sim = {c.chunk_id: float(c.similarity or 0.0) for c in chunk_hits}
+            sentence_hits = self.store.query_sentences(query_vector, 2 * n, sentence_where)
+        sentence_sim = {cid: sim for cid, sim in sentence_hits.items() if cid in live}
         all_bm25 = self.bm25.scores(query)
         # The BM25 index is rebuilt at the end of an ingest: until then (or after a crash) it can
         # still hold a replaced version's chunks, which readers must not see.
@@ -182,7 +202,8 @@ class HybridRetriever:
             *chunk_sim, *sentence_sim, *(e.chunk_id for e, _ in lexical_hits),
             *(cid for cid in spelled if cid in live),
         ]))  # fmt: skip
-        chunk_sim.update(self.store.similarities([c for c in candidates if c not in chunk_sim], query_vector))
+        vectors = self.store if self.exact is None else self.exact
+        chunk_sim.update(vectors.similarities([c for c in candidates if c not in chunk_sim], query_vector))
         dense = {c: max(chunk_sim.get(c, -1.0), sentence_sim.get(c, -1.0)) for c in candidates}
         position = self.bm25.positions()
         lexical = {c: float(all_bm25[position[c]]) if c in position and len(all_bm25) else 0.0 for c in candidates}
@@ -197,8 +218,11 @@ class HybridRetriever:
         else:
             fused = convex_fusion(dense, lexical, self.settings.dense_weight, self.settings.dense_trusted_similarity)
 
-        if named:
-            fused = boost(fused, lambda cid: self.doc_of.get(cid) in named, self.settings.named_paper_bonus)
+        # A paper named as where to look ('the efficient-Transformers survey's table') takes the bonus alone: the
+        # other papers named are what the question asks about ('... characterize Perceiver').
+        favoured = self.paper_names.where_to_look(query) or named
+        if favoured:
+            fused = boost(fused, lambda cid: self.doc_of.get(cid) in favoured, self.settings.named_paper_bonus)
         if filters.prefer_cites:
             citing = self.citing_chunks(filters.cite_markers(self.manifest))
             fused = boost(fused, citing.__contains__, self.settings.named_paper_bonus)
@@ -224,6 +248,8 @@ class HybridRetriever:
                 self.settings.table_bonus,
             )
         order = [cid for cid, _ in fused if cid in by_id]
+        if alone:  # what something is, or stands for, is said in prose: a table's rows come after every passage
+            order = sorted(order, key=lambda cid: by_id[cid].meta.get("kind") == "table")
 
         def reading_order(cid: str) -> tuple[int, int]:
             return int(by_id[cid].meta.get("page_start", 0)), int(by_id[cid].meta.get("chunk_index", 0))

@@ -11,7 +11,9 @@
   answer are on topic too, while a passage that merely mentions it sits among unrelated ones. Part of
   the score of the passages just before and after it in its section is added to a passage's own.
 - A question about a table ("In ViT's table of model variants, ...") is answered by the table: passages
-  holding a table's caption get a small bonus.
+  holding a table's caption (a table's rows come under it) get a small bonus.
+- A question that names a paper as where to look ("the efficient-Transformers survey's table ...
+  Perceiver") is answered there: only that paper's passages get the named-paper bonus.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ Item = TypeVar("Item", bound=Hashable)
 _SUMMARY_TITLE = re.compile(r"abstract|introduction|conclusions?( and future work)?|summary|concluding remarks")
 # A name counts when it stands as a word: "ViT-B/16" names ViT, "Transformer-based" names no paper.
 _NAME_END = r"(?![\w]|-(?:based|like|style|type)\b)"
+_SPACE_OR_HYPHEN = r"[\s-]+"
 _TABLE_WORD = re.compile(r"\btables?\b", re.IGNORECASE)
 # In running text a caption shows as 'Table 1: Summary of ...'; 'in Table 1.' ends a sentence that cites it.
 _TABLE_CAPTION_IN_TEXT = re.compile(r"\bTable\s*[A-Z]?\d+\s*:")
@@ -83,6 +86,20 @@ class PaperNames:
                     continue
                 taken.append(match.span())
                 found |= self._resolve(name, question)
+        return found
+
+    def where_to_look(self, question: str) -> set[str]:
+        """The papers ``question`` names as where to look: a name (in any case, a hyphen for a space) right
+        before 'survey', 'paper' or 'authors' ('the efficient-Transformers survey's summary table'). The other
+        papers it names are then what it asks about ('... characterize Perceiver'), not where the answer is."""
+        lowered = question.lower()
+        found: set[str] = set()
+        for name, docs in self.claims.items():
+            if name in self.ambiguous or name.lower().split("-")[0].split()[0] not in lowered:
+                continue
+            spelled = _SPACE_OR_HYPHEN.join(re.escape(w) for w in re.split(r"[\s-]+", name.lower()))
+            if re.search(rf"(?<![\w-]){spelled}\s+(?:survey|paper|authors)\b", lowered):
+                found |= docs
         return found
 
     def _resolve(self, name: str, question: str) -> set[str]:

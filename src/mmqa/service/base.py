@@ -48,6 +48,7 @@ class ServiceBase:
         self._embedder = None
         self._store = None
         self._bm25 = None
+        self._exact = None
         self._arxiv = None
         self._llms: dict[str, Any] = {}
 
@@ -78,6 +79,15 @@ class ServiceBase:
 
             self._bm25 = BM25Index(self.index_dir / "bm25")
         return self._bm25
+
+    @property
+    def exact(self):
+        """The exact-search matrices of the current index's vectors (``index.exact``)."""
+        if self._exact is None:
+            from mmqa.index.exact import ExactVectors
+
+            self._exact = ExactVectors(self.index_dir / "vectors")
+        return self._exact
 
     @property
     def arxiv(self):

@@ -49,7 +49,7 @@ class CorpusMixin(RefsMixin):
     def _ingestor(self):
         from mmqa.ingestion import Ingestor
 
-        return Ingestor(self.settings, self.embedder, self.store, self.bm25, self.manifest_path)
+        return Ingestor(self.settings, self.embedder, self.store, self.bm25, self.exact, self.manifest_path)
 
     def ingest(
         self, sources: list[Path | str], observer: IngestObserver | None = None, from_dir: Path | None = None,
@@ -209,7 +209,8 @@ class CorpusMixin(RefsMixin):
         origin = self.earlier_index()
         if origin is None:
             current = self.manifest()
-            if not current.papers or self.bm25.matches(current.live_chunk_ids()):
+            live = current.live_chunk_ids()
+            if not current.papers or (self.bm25.matches(live) and self.exact.matches(live)):
                 raise MMQAError(f"nothing to rebuild in {self.settings.home}: no index built under other settings")
             origin = current  # its papers come back unchanged; only the keyword index is written again
         records = sorted(origin.papers.values(), key=lambda r: (not r.survey, r.doc_id))

@@ -52,10 +52,13 @@ class QueryMixin(ChainsMixin):
         with ThreadPoolExecutor(max_workers=2) as pool:
             pending = pool.submit(self.embedder.embed_query, query)
             with self._chroma_errors():
-                retriever = HybridRetriever(self.settings.retrieval, self.store, self.bm25, manifest)
-                loading = pool.submit(self.store.warm)
+                # Exact search when the matrices hold the current chunks; else Chroma's own (HNSW) search.
+                exact = self.exact if self.exact.matches(manifest.live_chunk_ids()) else None
+                retriever = HybridRetriever(self.settings.retrieval, self.store, self.bm25, manifest, exact)
+                loading = pool.submit(self.store.warm) if exact is None else None
                 self.bm25.ready()
-                loading.result()
+                if loading is not None:
+                    loading.result()
             t1 = time.perf_counter()
             vector = pending.result()
         t2 = time.perf_counter()
@@ -87,7 +90,8 @@ class QueryMixin(ChainsMixin):
         started = time.perf_counter()
         result, vector, retriever = self._search(question, k, filters)
         t_answer = time.perf_counter()
-        extractive = ExtractiveAnswerer(self.settings.answer, self.embedder, self.store.sentence_vectors)
+        stored = retriever.exact.sentence_vectors if retriever.exact else self.store.sentence_vectors
+        extractive = ExtractiveAnswerer(self.settings.answer, self.embedder, stored)
         spec = self.settings.llm_settings.model if llm is None else llm
         compared = retriever.compared(result.query)
         if spec:
