@@ -48,9 +48,12 @@ def test_search_falls_back_to_chroma_without_the_matrices_and_the_next_ingest_wr
     service.ingest([pdf("1512.03385")])
     vectors_dir = service.index_dir / "vectors"
     with_matrices = service.search("What is the degradation problem?", 3).passages
+    live = service.manifest().live_chunk_ids()
+    (vectors_dir / "sentences.npy").write_bytes(b"not a matrix")  # a damaged file does not match, nor crash
+    assert not ExactVectors(vectors_dir).matches(live)
     shutil.rmtree(vectors_dir)  # an index written before the matrices existed, or a crash before they were
     without = MMQA(settings_for(tmp_path)).search("What is the degradation problem?", 3).passages
     assert [p.chunk_id for p in without][:1] == [p.chunk_id for p in with_matrices][:1]
     report = MMQA(settings_for(tmp_path)).ingest([pdf("1512.03385")])
     assert [f.status for f in report.files] == ["unchanged"]
-    assert ExactVectors(vectors_dir).matches(service.manifest().live_chunk_ids())
+    assert ExactVectors(vectors_dir).matches(live)

@@ -7,6 +7,7 @@ import pytest
 from mmqa.models import resolve_model_dir
 from mmqa.parsing import parse_pdf
 from mmqa.parsing.chunker import Chunker
+from mmqa.parsing.sections import detect_headings
 from mmqa.parsing.tables import is_row_like
 from mmqa.parsing.text import normalize, sentence_spans, split_sentences
 from mmqa.parsing.tokens import token_counter
@@ -170,6 +171,8 @@ def test_a_long_table_is_cut_between_rows_and_each_part_keeps_the_header():
         assert header == "Model / Paper Complexity Decode Class"
         assert rows and part.page_start == 7
     assert any("Perceiver (Jaegle et al., 2021) O(kN) ✓ M+DS" in part.text.split("\n") for part in parts)
+    # A cell pypdf broke over three lines ('O(N', '√', 'N) ✓ FP') is one row again.
+    assert any("Sparse Transformer (Child et al., 2019) O(N √ N) ✓ FP" in part.text.split("\n") for part in parts)
 
 
 def test_a_bibliography_entry_is_not_taken_for_an_appendix_heading():
@@ -180,6 +183,15 @@ def test_a_bibliography_entry_is_not_taken_for_an_appendix_heading():
     assert (by_number["A"].title, by_number["A"].page_start) == ("Extended related work", 15)
     references = next(s for s in perceiver.paper.sections if s.kind == "references")
     assert references.page_end >= 13
+
+
+def test_an_appendix_heading_after_the_references_may_hold_a_year():
+    pages = [
+        ["1 Introduction", "x", "2 Method", "x", "3 Experiments", "x", "References", "[1] A. Author. A title. 2019."],
+        ["A Results on WMT 2014 English-German", "x", "A.1 Setup", "x", "B Additional Ablations", "x"],
+    ]
+    appendix = [(m.number, m.title) for m in detect_headings(pages) if m.kind == "appendix"]
+    assert appendix == [("A", "Results on WMT 2014 English-German"), ("A.1", "Setup"), ("B", "Additional Ablations")]
 
 
 def test_row_like_lines_and_line_breaks():

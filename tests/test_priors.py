@@ -103,6 +103,7 @@ def test_a_paper_named_as_where_to_look():
     assert names.where_to_look("Why did the Perceiver authors use a latent array?") == {"2103.03206"}
     assert names.where_to_look("How do efficient Transformers scale?") == set()  # not named as a source
     assert names.where_to_look("What does the DINO paper propose?") == set()  # ambiguous: not a source alone
+    assert PaperNames({"x": ["-Net"]}).where_to_look("What does the net paper say?") == {"x"}
 
 
 def test_acronym_questions_and_definitions():

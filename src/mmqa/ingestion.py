@@ -91,8 +91,8 @@ class Ingestor:
                 if not is_disk_full(exc):
                     raise
                 raise DiskFullError(
-                    f"disk full while rebuilding the keyword index in {self.settings.home} ({exc}); the papers "
-                    "are indexed, and keyword search catches up on the next ingest once space is freed"
+                    f"disk full while rebuilding the keyword index and vector matrices in {self.settings.home} "
+                    f"({exc}); the papers are indexed, and search catches up on the next ingest once space is freed"
                 ) from None
         return report
 
@@ -325,11 +325,10 @@ class Ingestor:
         return again
 
     def rebuild_side_indexes(self, manifest: Manifest) -> None:
-        """Rebuild the BM25 index and the exact-search matrices (``index.exact``) from the store's current
-        chunks."""
+        """Rebuild the BM25 index, then the exact-search matrices (``index.exact``), from the store's current
+        chunks. In that order: matrices that hold the current chunks vouch for a current BM25 index too, which
+        the search filters read."""
         live = manifest.live_chunk_ids()
-        chunk_vectors = [(cid, v) for cid, v in self.store.all_vectors() if cid in live]
-        self.exact.build(chunk_vectors, self.store.all_vectors(sentences=True))
         entries: list[BM25Entry] = []
         texts: list[str] = []
         for chunk in self.store.all():
@@ -342,6 +341,8 @@ class Ingestor:
             ))  # fmt: skip
             texts.append(indexed_text(meta, chunk.text))
         self.bm25.build(entries, texts)
+        chunk_vectors = [(cid, v) for cid, v in self.store.all_vectors() if cid in live]
+        self.exact.build(chunk_vectors, self.store.all_vectors(sentences=True))
 
 
 def _in_references(section_title: str, section: str) -> bool:

@@ -12,13 +12,27 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
 from mmqa.index.swap import write_directory
 
-_FILES = ("chunks.npy", "sentences.npy", "sentence_rows.npy", "chunk_ids.json")
+
+@dataclass(frozen=True)
+class _Matrices:
+    """One build's matrices, loaded together and replaced together (a search reads one build, never two)."""
+
+    chunk_ids: list[str]
+    row_of: dict[str, int]
+    chunks: np.ndarray
+    sentences: np.ndarray
+    sentence_rows: np.ndarray
+    unit_row: dict[str, int] = field(default_factory=dict)  # sentence unit id -> row, filled on first use
+
+
+_EMPTY = _Matrices([], {}, np.zeros((0, 0), np.float32), np.zeros((0, 0), np.float32), np.zeros((0, 2), np.int32))
 
 
 class ExactVectors:
@@ -29,12 +43,7 @@ class ExactVectors:
     def __init__(self, path: Path) -> None:
         self.path = path
         self._stamp: tuple[int, int] | None = None
-        self.chunk_ids: list[str] = []
-        self._chunks = np.zeros((0, 0), dtype=np.float32)
-        self._sentences = np.zeros((0, 0), dtype=np.float32)
-        self._sentence_rows = np.zeros((0, 2), dtype=np.int32)
-        self._row_of: dict[str, int] = {}
-        self._unit_row: dict[str, int] | None = None
+        self._m = _EMPTY
 
     def build(self, chunks: Sequence[tuple[str, np.ndarray]], sentences: Iterable[tuple[str, np.ndarray]]) -> None:
         """Write the matrices from (chunk id, vector) and (sentence unit id, vector) pairs, atomically (a new
@@ -56,67 +65,72 @@ class ExactVectors:
             (tmp / "chunk_ids.json").write_text(json.dumps(ids))
 
         write_directory(self.path, write)  # e.g. disk full: the old matrices stay as they were
-        self._stamp = None
+        self._stamp = None  # the next ``matches`` loads what was written
 
     def matches(self, chunk_ids: set[str]) -> bool:
         """Do the saved matrices hold exactly these chunks? (Loads them, or loads them again when another
-        process has rebuilt them since.)"""
-        ids_file = self.path / "chunk_ids.json"
+        process has rebuilt them since; matrices that cannot be read, or do not fit together, do not match.)"""
         try:
-            stat = ids_file.stat()
-        except OSError:
+            stat = (self.path / "chunk_ids.json").stat()
+            if self._stamp != (stat.st_ino, stat.st_mtime_ns):
+                self._m = self._load()
+                self._stamp = (stat.st_ino, stat.st_mtime_ns)
+        except (OSError, ValueError, EOFError):  # none yet, swapped out while read, or a damaged file
+            self._m, self._stamp = _EMPTY, None
             return False
-        if self._stamp != (stat.st_ino, stat.st_mtime_ns):
-            if not all((self.path / name).exists() for name in _FILES):
-                return False
-            self.chunk_ids = json.loads(ids_file.read_text())
-            self._chunks = np.load(self.path / "chunks.npy", mmap_mode="r")
-            self._sentences = np.load(self.path / "sentences.npy", mmap_mode="r")
-            self._sentence_rows = np.load(self.path / "sentence_rows.npy")
-            self._row_of = {cid: i for i, cid in enumerate(self.chunk_ids)}
-            self._unit_row = None
-            self._stamp = (stat.st_ino, stat.st_mtime_ns)
-        return len(self._row_of) == len(chunk_ids) and all(cid in self._row_of for cid in chunk_ids)
+        row_of = self._m.row_of
+        return len(row_of) == len(chunk_ids) and all(cid in row_of for cid in chunk_ids)
 
-    def _allowed_rows(self, allowed: set[str] | None) -> np.ndarray | None:
-        if allowed is None:
-            return None
-        return np.fromiter((cid in allowed for cid in self.chunk_ids), dtype=bool, count=len(self.chunk_ids))
+    def _load(self) -> _Matrices:
+        chunk_ids = json.loads((self.path / "chunk_ids.json").read_text())
+        chunks = np.load(self.path / "chunks.npy", mmap_mode="r")
+        sentences = np.load(self.path / "sentences.npy", mmap_mode="r")
+        sentence_rows = np.load(self.path / "sentence_rows.npy")
+        if len(chunks) != len(chunk_ids) or len(sentences) != len(sentence_rows):
+            raise ValueError(f"{self.path}: matrices of different builds")
+        return _Matrices(chunk_ids, {cid: i for i, cid in enumerate(chunk_ids)}, chunks, sentences, sentence_rows)
 
     def nearest_chunks(self, vector: np.ndarray, n: int, allowed: set[str] | None = None) -> dict[str, float]:
         """chunk id -> similarity of the ``n`` chunks nearest to ``vector`` (among ``allowed``; None: all)."""
-        sims = _similarities(self._chunks, vector)
-        keep = self._allowed_rows(allowed)
-        rows = _top(sims, n, keep)
-        return {self.chunk_ids[r]: float(sims[r]) for r in rows}
+        m = self._m
+        sims = _similarities(m.chunks, vector)
+        rows = _top(sims, n, _allowed_rows(m, allowed))
+        return {m.chunk_ids[r]: float(sims[r]) for r in rows}
 
     def nearest_sentences(self, vector: np.ndarray, n: int, allowed: set[str] | None = None) -> dict[str, float]:
         """chunk id -> similarity of its best sentence among the ``n`` sentences nearest to ``vector`` (of the
         ``allowed`` chunks; None: all)."""
-        sims = _similarities(self._sentences, vector)
-        chunk_allowed = self._allowed_rows(allowed)
-        keep = None if chunk_allowed is None else chunk_allowed[self._sentence_rows[:, 0]]
+        m = self._m
+        sims = _similarities(m.sentences, vector)
+        chunk_allowed = _allowed_rows(m, allowed)
+        keep = None if chunk_allowed is None else chunk_allowed[m.sentence_rows[:, 0]]
         best: dict[str, float] = {}
         for r in _top(sims, n, keep):
-            chunk_id = self.chunk_ids[self._sentence_rows[r, 0]]
+            chunk_id = m.chunk_ids[m.sentence_rows[r, 0]]
             best[chunk_id] = max(best.get(chunk_id, -1.0), float(sims[r]))
         return best
 
     def similarities(self, ids: Sequence[str], vector: np.ndarray) -> dict[str, float]:
         """Cosine similarity of the chunks ``ids`` to ``vector`` (ids not in the matrices are left out)."""
-        rows = [(cid, self._row_of[cid]) for cid in ids if cid in self._row_of]
+        m = self._m
+        rows = [(cid, m.row_of[cid]) for cid in ids if cid in m.row_of]
         if not rows:
             return {}
-        sims = np.asarray(self._chunks[[r for _, r in rows]], dtype=np.float32) @ vector
+        sims = np.asarray(m.chunks[[r for _, r in rows]], dtype=np.float32) @ vector
         return {cid: float(s) for (cid, _), s in zip(rows, sims, strict=True)}
 
     def sentence_vectors(self, unit_ids: Sequence[str]) -> dict[str, np.ndarray]:
         """Vectors of sentence units by id (ids not in the matrices are left out)."""
-        if self._unit_row is None:
-            self._unit_row = {
-                f"{self.chunk_ids[c]}/s{p:02d}": r for r, (c, p) in enumerate(self._sentence_rows.tolist())
-            }
-        return {u: np.asarray(self._sentences[self._unit_row[u]]) for u in unit_ids if u in self._unit_row}
+        m = self._m
+        if not m.unit_row:
+            m.unit_row.update((f"{m.chunk_ids[c]}/s{p:02d}", r) for r, (c, p) in enumerate(m.sentence_rows.tolist()))
+        return {u: np.asarray(m.sentences[m.unit_row[u]]) for u in unit_ids if u in m.unit_row}
+
+
+def _allowed_rows(m: _Matrices, allowed: set[str] | None) -> np.ndarray | None:
+    if allowed is None:
+        return None
+    return np.fromiter((cid in allowed for cid in m.chunk_ids), dtype=bool, count=len(m.chunk_ids))
 
 
 def _matrix(vectors: Sequence[np.ndarray]) -> np.ndarray:

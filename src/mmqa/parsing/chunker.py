@@ -119,9 +119,9 @@ class Chunker:
     def _table_parts(self, paper: Paper, st: SectionText, table: TableRows) -> list[tuple[str, int, int]]:
         """(text, start, end) of each chunk of ``table``'s rows: its caption's first sentence and its header
         line, then as many whole rows (one per line) as fit ``table_tokens``."""
-        half = self.settings.table_tokens // 2
-        head = f"{self._fit(table.caption, half)}\n{self._fit(table.header, half // 2)}"
         budget = min(self.settings.table_tokens, self._budget(paper, st.section, table.label))
+        half = budget // 2
+        head = f"{self._fit(table.caption, half)}\n{self._fit(table.header, half // 2)}"
         budget -= self.counter.count(head)
         counts = self.counter.count_many([st.text[a:b] for a, b in table.rows])
         parts: list[tuple[str, int, int]] = []

@@ -16,8 +16,9 @@ _NUMBERED = re.compile(r"^(\d{1,2}(?:\.\d{1,2}){0,3})\.?\s+(\S.{0,90})$")
 _APPENDIX = re.compile(r"^([A-H](?:\.\d{1,2}){0,2})\.?\s+([A-Z].{0,90})$")
 _OUTLINE_NUMBER = re.compile(r"^((?:\d{1,2}|[A-Z])(?:\.\d{1,2}){0,3})\.?\s+(.+)$")
 # A bibliography entry broken across lines can open a line like an appendix heading ('A. Going deeper with
-# convolutions. In Proceedings of ...'): a sentence ending inside it, a year or a venue gives it away.
-_REFERENCE_LIKE = re.compile(r"\.\s+[A-Z]|\b(?:19|20)\d\d\b|\bIn Proc|\barXiv\b|\bpp\.")
+# convolutions. In Proceedings of ...'): a sentence ending inside it ('. In'), a year as a citation prints it
+# ('2014.', '2019a,') or a venue gives it away; 'A Results on WMT 2014 English-German' is a heading.
+_REFERENCE_LIKE = re.compile(r"\.\s+[A-Z][a-z]|\b(?:19|20)\d\d[a-z]?[.,;)]|\bIn Proc|\barXiv\b|\bpp\.")
 _SENTENCE_OPENERS = {"We", "Our", "This", "These", "It", "In", "The", "Then", "As", "For", "To", "Note"}
 _UNNUMBERED = {
     "abstract": "front",

@@ -24,7 +24,7 @@ _MAX_LINES = 80
 @dataclass(frozen=True)
 class TableRows:
     """The lines of one table: ``label`` ('Table 1'), ``caption`` (its first sentence), ``header`` (the
-    line nearest the caption on the far side, or the first line), and each row's (start, end) offsets in
+    table's top line), and each row's (start, end) offsets in
     the section's running text."""
 
     label: str
@@ -103,5 +103,26 @@ def find_tables(text: str, starts: list[int], captions: list[tuple[str, int, int
         caption = f"{label}: {first[0]}" if first else f"{label}."
         header_line = rows[0]
         header = text[slice(*lines[header_line])]
-        tables.append(TableRows(label, caption, header, [lines[i] for i in rows[1:]]))
+        tables.append(TableRows(label, caption, header, _whole_cells(rows[1:], lines, text)))
     return tables
+
+
+def _whole_cells(rows: list[int], lines: list[tuple[int, int]], text: str, most: int = 3) -> list[tuple[int, int]]:
+    """(start, end) of each row, a row whose brackets are left open ('Sparse Transformer (Child et al., 2019)
+    O(N', then '√', then 'N) ✓ FP': a cell pypdf broke over lines) joined with up to ``most`` rows after it
+    (a line between them with no letter or digit, like '√', comes along)."""
+    spans: list[tuple[int, int]] = []
+    i = 0
+    while i < len(rows):
+        start, end = lines[rows[i]]
+        j = i
+        while _open_brackets(text[start:end]) > 0 and j + 1 < len(rows) and j - i < most and rows[j + 1] - rows[j] <= 2:
+            j += 1
+            end = lines[rows[j]][1]
+        spans.append((start, end))
+        i = j + 1
+    return spans
+
+
+def _open_brackets(line: str) -> int:
+    return line.count("(") + line.count("[") - line.count(")") - line.count("]")

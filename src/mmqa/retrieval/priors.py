@@ -95,9 +95,10 @@ class PaperNames:
         lowered = question.lower()
         found: set[str] = set()
         for name, docs in self.claims.items():
-            if name in self.ambiguous or name.lower().split("-")[0].split()[0] not in lowered:
+            words = [w for w in re.split(_SPACE_OR_HYPHEN, name.lower()) if w]
+            if name in self.ambiguous or not words or words[0] not in lowered:
                 continue
-            spelled = _SPACE_OR_HYPHEN.join(re.escape(w) for w in re.split(r"[\s-]+", name.lower()))
+            spelled = _SPACE_OR_HYPHEN.join(re.escape(w) for w in words)
             if re.search(rf"(?<![\w-]){spelled}\s+(?:survey|paper|authors)\b", lowered):
                 found |= docs
         return found

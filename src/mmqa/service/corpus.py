@@ -201,8 +201,8 @@ class CorpusMixin(RefsMixin):
 
         Each paper is read from the PDF it was ingested from (arXiv papers whose file is gone are fetched
         again); surveys stay surveys. The earlier index is left as it was. With no earlier index but a
-        keyword index written by an older mmqa, the current papers are ingested again: they come back
-        unchanged and only the keyword index is rebuilt.
+        keyword index or vector matrices not matching the current papers, the papers are ingested again: they
+        come back unchanged and only those are rebuilt.
         """
         from mmqa.acquire.arxiv import is_arxiv_id
 
@@ -212,7 +212,7 @@ class CorpusMixin(RefsMixin):
             live = current.live_chunk_ids()
             if not current.papers or (self.bm25.matches(live) and self.exact.matches(live)):
                 raise MMQAError(f"nothing to rebuild in {self.settings.home}: no index built under other settings")
-            origin = current  # its papers come back unchanged; only the keyword index is written again
+            origin = current  # its papers come back unchanged; only the keyword index and matrices are written again
         records = sorted(origin.papers.values(), key=lambda r: (not r.survey, r.doc_id))
         sources: list[Path | str] = [
             f"arxiv:{r.doc_id}{r.version}"
