@@ -10,7 +10,7 @@ import re
 
 import pytest
 
-from mmqa.answering.quotes import announces, clean, labelled, stands_alone
+from mmqa.answering.quotes import announces, clean, labelled, opens_list_item, stands_alone
 from mmqa.parsing.definitions import asked_subject, defines_subject
 from tests.conftest import BLIP, LORA, QLORA
 
@@ -98,6 +98,11 @@ def test_quote_clean_up_on_real_extraction_artefacts():
     assert announces("The Transformer uses multi-head attention in three different ways:")
     assert not stands_alone("and then fine-tuned on the downstream task with a small learning rate.")
     assert stands_alone("(a) The model is trained with a contrastive loss on image-text pairs.")
+    # QLoRA's list of contributions: the item's number is not quoted, and the next item is another topic.
+    item = "(2) Double Quantization, a method that quantizes the quantization constants, saving 0.37 bits."
+    assert clean(item).startswith("Double Quantization, a method")
+    assert opens_list_item("(3) Paged Optimizers, using NVIDIA unified memory to avoid memory spikes.")
+    assert opens_list_item("• No Biases – No biases were used.") and not opens_list_item("In (3) we show it.")
     # BLIP's Table 2 as pypdf gives it: the rows, the label, then the caption, which is quoted with its label.
     rows = "Beam 19% 79.6 61.9 94.1 83.1 38.4 128.9 Nucleus 25% 80.6 63.1 94.8 84.9 38.6 129.7 Table 2."
     caption = "Comparison between beam search and nucleus sampling for synthetic caption generation."
@@ -161,3 +166,11 @@ def test_a_table_question_is_answered_by_its_row_under_the_tables_caption_and_he
     assert [(cited[n].doc_id, cited[n].page_start, cited[n].meta["kind"]) for n in answer.sentences[0].sources] == [
         ("2010.11929", 5, "table")
     ]
+
+
+def test_a_list_items_definition_is_quoted_without_its_number_or_the_next_item(chained):
+    # QLoRA lists its contributions as '(1) 4-bit NormalFloat ... (2) Double Quantization, a method ... (3) Paged
+    # Optimizers ...': the answer used to quote '(2) Double Quantization ...' followed by item (3).
+    answer = chained.ask("What is double quantization?")
+    assert answer.sentences[0].text.startswith("Double Quantization, a method that quantizes"), answer.text
+    assert not any("Paged Optimizers" in s.text for s in answer.sentences), answer.text

@@ -10,6 +10,7 @@ more papers it names ('How does BLIP differ from CoCa?') quotes the best sentenc
 
 from __future__ import annotations
 
+from mmqa.answering.quotes import opens_list_item
 from mmqa.schema import Passage
 
 Scored = tuple[float, int, int, str]  # (score, passage rank, sentence position, sentence)
@@ -33,9 +34,12 @@ def select(
     best = on_focus[0]
     chosen = _distinct([best], on_focus, most, scored[0][0] - window)
     # The sentence after the best comes on top of ``most``, so a longer answer only ever adds to a shorter one.
-    # Not after a table's row: the next row is another entry, not the rest of a thought.
+    # Not after a table's row, nor a new list item: the next row or item is another entry, not the rest of a thought.
     after_best = passages[best[1]].meta.get("kind") != "table"
-    following = [item for item in on_focus if after_best and item[1] == best[1] and item[2] == best[2] + 1]
+    following = [
+        item for item in on_focus
+        if after_best and item[1] == best[1] and item[2] == best[2] + 1 and not opens_list_item(item[3])
+    ]  # fmt: skip
     return sorted(_distinct(chosen, following, most + 1, float("-inf")), key=_reading_order)
 
 

@@ -16,6 +16,8 @@ from mmqa.parsing.text import split_sentences
 _MIN_WORDS = 5
 _PAPER_CITATION = re.compile(r"\s*\[\d+(?:\s*[,–-]\s*\d+)*\]")
 _PANEL_LABEL = re.compile(r"^\s*(?:\((?:left|right|top|bottom|middle|center|[a-h]|[ivx]{1,3})\)\s*)+", re.IGNORECASE)
+# A list item's number ('(2) Double Quantization, a method ...'): the quote reads without it.
+_ENUMERATOR = re.compile(r"^\s*\(\d{1,2}\)\s+(?=[A-Z])")
 _LEADING_FOOTNOTE = re.compile(r"^\d{1,2}(?=[A-Z][a-z]+\s)")
 _TRAILING_FOOTNOTE = re.compile(r"(?<=[a-z]{2}[.,;])\d{1,2}(?=\s|$)")
 # A label ending what the splitter took for a sentence: after the table's last cell ('... 14.4 Table 2.'), not
@@ -58,14 +60,20 @@ def table_rows(text: str) -> tuple[int, str]:
     return len(split_sentences(caption)) + len(split_sentences(header)), lead_in
 
 
+def opens_list_item(sentence: str) -> bool:
+    """Starts a new item of a list ('(3) Paged Optimizers ...', '• No Biases ...'): another topic."""
+    return bool(_ENUMERATOR.match(sentence)) or sentence.lstrip().startswith(("•", "◦", "▪", "‣", "∙"))
+
+
 def announces(sentence: str) -> bool:
     """Ends with a colon: what it announces (a list, a definition) follows in the next sentence."""
     return sentence.rstrip().endswith(":")
 
 
 def clean(sentence: str) -> str:
-    """The sentence as quoted: without a leading panel label, footnote markers or numeric citations."""
-    text = _PANEL_LABEL.sub("", sentence)
+    """The sentence as quoted: without a leading panel label or list number, footnote markers or numeric
+    citations."""
+    text = _ENUMERATOR.sub("", _PANEL_LABEL.sub("", sentence))
     text = _LEADING_FOOTNOTE.sub("", text)
     text = _TRAILING_FOOTNOTE.sub("", text)
     return _PAPER_CITATION.sub("", text).strip()
