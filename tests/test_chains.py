@@ -5,6 +5,7 @@ passages citing a paper, and questions about "the survey" search the survey. Rea
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 
@@ -61,7 +62,8 @@ def test_ask_cli_line_and_json_primary(chained):
     lines = out.stdout.splitlines()
     source = next(i for i, line in enumerate(lines) if line.startswith("[1] ") and f"({SURVEY})" in line)
     chain = lines[source + 1]
-    assert chain.startswith("    ↳ in ") and f"({QLORA}) §" in chain and ", p. " in chain and chain.endswith('"'), chain
+    assert chain.startswith("    ↳ in ") and f"({QLORA}) §" in chain and chain.endswith('"'), chain
+    assert re.search(r", pp?\. \d", chain), chain  # its page, or its two pages ('pp. 6–7')
     out = run_cli(home, "ask", QLORA_QUESTION, "--json")
     assert out.returncode == 0, out.stderr
     citation = json.loads(out.stdout)["citations"][0]
