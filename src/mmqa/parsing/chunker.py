@@ -13,13 +13,13 @@ import re
 from bisect import bisect_right
 from dataclasses import dataclass, field
 
-from mmqa.parsing.tables import TableRows, find_tables
+from mmqa.parsing.tables import CAPTION_LABEL, TableRows, find_tables
 from mmqa.parsing.text import sentence_spans
 from mmqa.parsing.tokens import TokenCounter
 from mmqa.schema import Chunk, Paper, Section
 from mmqa.settings import ChunkSettings
 
-_CAPTION = re.compile(r"^(Figure|Fig\.|Table)\s+([A-Z]?\.?\d{1,2})\s*[:.|]\s*\S")
+_CAPTION = re.compile(CAPTION_LABEL + r"\s*\S")
 
 
 @dataclass

@@ -16,7 +16,10 @@ from mmqa.parsing.text import split_sentences
 
 _PROSE_WORD = re.compile(r"^[a-z][a-z-]+[,;:]?$")  # 'of', 'the', 'results,', 'fine-tuned'
 _SENTENCE_INSIDE = re.compile(r"[a-z)\]][.:] [A-Z]")  # '... = 0.1 [36]. This'
-_CAPTION = re.compile(r"^(Figure|Fig\.|Table)\s+[A-Z]?\.?\d{1,2}\s*[:.|]")
+# How a caption opens ('Table 1:', 'Fig. 3.', 'Table A.2 |'): the label's kind and number. The chunker finds
+# captions by it too.
+CAPTION_LABEL = r"^(Figure|Fig\.|Table)\s+([A-Z]?\.?\d{1,2})\s*[:.|]"
+_CAPTION = re.compile(CAPTION_LABEL)
 _MIN_ROWS = 2
 _MAX_LINES = 80
 
